@@ -1,0 +1,53 @@
+"""rerun-zmq: log multi-process robotics data (``import rerun_zmq as rr``) and view it live or from files.
+
+The public API mirrors Rerun's Python SDK: ``rr.init``, ``rr.log``, ``rr.set_time``, archetypes such as
+``rr.Points3D``, ``rr.save``, ``rr.connect``, ``rr.spawn``. Importing this package never imports the GUI.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+from ._api import TimeColumn as TimeColumn
+from ._api import TimeNanosColumn as TimeNanosColumn
+from ._api import TimeSecondsColumn as TimeSecondsColumn
+from ._api import TimeSequenceColumn as TimeSequenceColumn
+from ._api import connect as connect
+from ._api import connect_tcp as connect_tcp
+from ._api import disable_timeline as disable_timeline
+from ._api import disconnect as disconnect
+from ._api import flush as flush
+from ._api import get_application_id as get_application_id
+from ._api import get_recording_id as get_recording_id
+from ._api import get_strict_mode as get_strict_mode
+from ._api import init as init
+from ._api import is_enabled as is_enabled
+from ._api import log as log
+from ._api import memory_recording as memory_recording
+from ._api import new_recording as new_recording
+from ._api import reset_time as reset_time
+from ._api import save as save
+from ._api import send_blueprint as send_blueprint
+from ._api import send_columns as send_columns
+from ._api import set_enabled as set_enabled
+from ._api import set_time as set_time
+from ._api import set_time_nanos as set_time_nanos
+from ._api import set_time_seconds as set_time_seconds
+from ._api import set_time_sequence as set_time_sequence
+from ._api import spawn as spawn
+from ._batcher import BatcherConfig as BatcherConfig
+from ._errors import NotYetAvailableError as NotYetAvailableError
+from ._errors import RerunZmqWarning as RerunZmqWarning
+from ._errors import set_strict_mode as set_strict_mode
+from ._recording import RecordingStream as RecordingStream
+from ._recording import get_global as get_global_data_recording
+from ._recording import get_thread_local as get_thread_local_data_recording
+from ._recording import set_global as set_global_data_recording
+from ._recording import set_thread_local as set_thread_local_data_recording
+from ._script import script_add_args as script_add_args
+from ._script import script_setup as script_setup
+from ._script import script_teardown as script_teardown
+from ._sinks import MemorySink as MemoryRecording
+from .archetypes._base import ComponentBatch as ComponentBatch
+from .archetypes._base import ComponentColumn as ComponentColumn

@@ -1,0 +1,264 @@
+"""The batcher: coalesces logged rows per entity into Arrow chunks on a background thread.
+
+``push`` (the logging thread) only appends references to per-entity accumulators under a lock;
+the batcher thread swaps the accumulators out every tick (or sooner when the pending bytes or
+rows pass a threshold), builds one chunk per accumulator and hands it to ``on_chunk``.
+
+The tick is a latency bound, not a schedule: after a pass that cost ``w`` seconds the thread waits at
+least ``4·w``, so building chunks never takes more than about a fifth of the process's time, and
+busy many-entity workloads get bigger, cheaper chunks instead of starving the logging thread.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from ._chunk import LOG_TIME, build_chunk, concat_instances
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
+@dataclass
+class BatcherConfig:
+    """When pending rows are turned into chunks: every ``flush_tick`` seconds, or sooner."""
+
+    flush_tick: float = 0.008
+    flush_num_bytes: int = 2 * 1024 * 1024
+    flush_num_rows: int = 2**62
+
+    @classmethod
+    def from_env(cls) -> BatcherConfig:
+        """Defaults overridden by RERUN_ZMQ_FLUSH_TICK_SECS / _NUM_BYTES / _NUM_ROWS."""
+        d = cls()
+        return cls(
+            flush_tick=_env_float("RERUN_ZMQ_FLUSH_TICK_SECS", d.flush_tick),
+            flush_num_bytes=int(_env_float("RERUN_ZMQ_FLUSH_NUM_BYTES", d.flush_num_bytes)),
+            flush_num_rows=int(_env_float("RERUN_ZMQ_FLUSH_NUM_ROWS", d.flush_num_rows)),
+        )
+
+
+class _Acc:
+    """Rows of one (entity, static, timelines, components) signature awaiting a chunk."""
+
+    __slots__ = ("entity", "static", "tsig", "ckeys", "ctypes", "archetypes", "ns", "ctr", "times", "datas")
+
+    def __init__(self, entity, static, tsig, batches, archetypes):
+        self.entity = entity
+        self.static = static
+        self.tsig = tsig
+        self.ckeys = [b.key for b in batches]
+        self.ctypes = [b.arrow_type for b in batches]
+        self.archetypes = archetypes
+        self.ns: list[int] = []
+        self.ctr: list[int] = []
+        self.times: list[list[int]] = [[] for _ in range(len(tsig) + (0 if static else 1))]
+        self.datas: list[list] = [[] for _ in batches]
+
+    def build(self) -> pa.RecordBatch:
+        n = len(self.ns)
+        row_ids = np.empty((n, 2), dtype=np.uint64)
+        row_ids[:, 0] = self.ns
+        row_ids[:, 1] = self.ctr
+        times = {}
+        if not self.static:
+            times[LOG_TIME] = ("timestamp", np.asarray(self.times[0], dtype=np.int64))
+            for i, (name, kind) in enumerate(self.tsig, start=1):
+                times[name] = (kind, np.asarray(self.times[i], dtype=np.int64))
+        comps = {}
+        for key, dtype, datas in zip(self.ckeys, self.ctypes, self.datas):
+            values, lengths = concat_instances(datas, dtype)
+            comps[key] = (dtype, values, lengths)
+        return build_chunk(self.entity, row_ids, times, comps, self.archetypes, self.static)
+
+
+def _nbytes(data) -> int:
+    nb = getattr(data, "nbytes", None)
+    return nb if nb is not None else 16 * len(data)
+
+
+class Batcher:
+    """Owns the accumulators and the background thread that turns them into chunks."""
+
+    def __init__(self, config: BatcherConfig, on_chunk: Callable[[pa.RecordBatch], None],
+                 on_error: Callable[[BaseException], None] | None = None) -> None:
+        self.config = config
+        self._on_chunk = on_chunk
+        self._on_error = on_error
+        #: called on the batcher thread after each pass (sinks write out their buffers there)
+        self.on_pass_end: Callable[[], None] | None = None
+        self._init_state()
+
+    def _init_state(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._done = threading.Condition(threading.Lock())
+        self._accs: dict[tuple, _Acc] = {}
+        self._ready: list[pa.RecordBatch] = []
+        self._pending_bytes = 0
+        self._pending_rows = 0
+        self._last_ns = 0
+        self._counter = random.getrandbits(62)
+        self._flush_requested = 0
+        self._flush_done = 0
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def after_fork_in_child(self) -> None:
+        """A forked child starts with no pending rows (they are the parent's) and no thread."""
+        self._init_state()
+
+    # -- logging thread ---------------------------------------------------------------------------
+    def next_row_ids(self, n: int) -> tuple[int, int]:
+        """Reserve ``n`` row ids; returns (ns, first counter). Caller holds no lock."""
+        with self._lock:
+            ns = time.time_ns()
+            if ns < self._last_ns:
+                ns = self._last_ns
+            self._last_ns = ns
+            first = self._counter + 1
+            self._counter += n
+            return ns, first
+
+    def push(self, entity: str, static: bool, tsig: tuple, tvalues: list, batches, archetypes: tuple) -> int:
+        """Append one row; returns its log_time (ns)."""
+        key = (entity, static, tsig, tuple((b.key, b.arrow_type) for b in batches))
+        size = 0
+        for b in batches:
+            size += _nbytes(b.data)
+        with self._lock:
+            acc = self._accs.get(key)
+            if acc is None:
+                acc = self._accs[key] = _Acc(entity, static, tsig, batches, archetypes)
+            ns = time.time_ns()
+            if ns < self._last_ns:
+                ns = self._last_ns
+            self._last_ns = ns
+            self._counter += 1
+            acc.ns.append(ns)
+            acc.ctr.append(self._counter)
+            if not static:
+                times = acc.times
+                times[0].append(ns)
+                for i, v in enumerate(tvalues, start=1):
+                    times[i].append(v)
+            for lst, b in zip(acc.datas, batches):
+                lst.append(b.data)
+            self._pending_bytes += size + 32
+            self._pending_rows += 1
+            if self._thread is None:
+                self._start()
+            elif (self._pending_rows == 1 or self._pending_bytes >= self.config.flush_num_bytes
+                  or self._pending_rows >= self.config.flush_num_rows):
+                self._wake.notify()
+        return ns
+
+    def push_chunk(self, batch: pa.RecordBatch) -> None:
+        """Queue an already-built chunk (``send_columns``) behind the rows logged before it."""
+        with self._lock:
+            self._ready.append(batch)
+            self._pending_bytes += batch.nbytes
+            if self._thread is None:
+                self._start()
+            else:
+                self._wake.notify()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Block until every row pushed before this call has been handed to ``on_chunk``."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                if not self._accs and not self._ready:
+                    return True
+                self._start()
+            self._flush_requested += 1
+            target = self._flush_requested
+            self._wake.notify()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._done:
+            while self._flush_done < target:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._done.wait(remaining if remaining is not None else 0.5)
+        return True
+
+    def stop(self, timeout: float | None = 10.0) -> None:
+        self.flush(timeout)
+        with self._lock:
+            self._stopping = True
+            self._wake.notify()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    # -- batcher thread -----------------------------------------------------------------------------
+    def _start(self) -> None:
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="rerun_zmq-batcher", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        cfg = self.config
+        wait = cfg.flush_tick
+        while True:
+            with self._lock:
+                while not (self._accs or self._ready or self._flush_requested > self._flush_done or self._stopping):
+                    self._wake.wait()  # idle: no timer, no CPU
+                if not (self._flush_requested > self._flush_done or self._stopping
+                        or self._pending_bytes >= cfg.flush_num_bytes or self._pending_rows >= cfg.flush_num_rows):
+                    self._wake.wait(wait)
+                accs, ready = self._accs, self._ready
+                self._accs, self._ready = {}, []
+                self._pending_bytes = self._pending_rows = 0
+                target = self._flush_requested
+                stopping = self._stopping
+            started = time.perf_counter()
+            self._emit(accs, ready)
+            if self.on_pass_end is not None:
+                try:
+                    self.on_pass_end()
+                except Exception as exc:  # noqa: BLE001 - reported, the thread goes on
+                    self._report(exc)
+            spent = time.perf_counter() - started
+            wait = max(cfg.flush_tick, 4.0 * spent)
+            with self._done:
+                self._flush_done = target
+                self._done.notify_all()
+            if stopping:
+                return
+
+    def _emit(self, accs: dict, ready: list) -> None:
+        for acc in accs.values():
+            try:
+                batch = acc.build()
+            except Exception as exc:  # noqa: BLE001 - reported to the user, never kills the thread
+                self._report(exc)
+                continue
+            self._deliver(batch)
+        for batch in ready:
+            self._deliver(batch)
+
+    def _deliver(self, batch: pa.RecordBatch) -> None:
+        try:
+            self._on_chunk(batch)
+        except Exception as exc:  # noqa: BLE001 - a sink failure must not stop the batcher
+            self._report(exc)
+
+    def _report(self, exc: BaseException) -> None:
+        if self._on_error is not None:
+            self._on_error(exc)

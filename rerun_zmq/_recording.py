@@ -1,0 +1,325 @@
+"""``RecordingStream``: one recording's time state, batcher and sink."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Iterable
+
+from ._batcher import Batcher, BatcherConfig
+from ._entity_path import canonical_path, is_reserved
+from ._errors import report, warn_user
+from ._sinks import BufferedSink, FileSink, MemorySink, Sink
+from ._time import ThreadTime, to_duration_ns, to_sequence, to_timestamp_ns
+from ._wire import ChunkMsg, Hello
+from .archetypes._base import Archetype, ComponentBatch
+
+ENV_APP = "RERUN_ZMQ_APPLICATION_ID"
+ENV_REC = "RERUN_ZMQ_RECORDING_ID"
+_live: weakref.WeakSet[RecordingStream] = weakref.WeakSet()
+_global: RecordingStream | None = None
+_thread = threading.local()
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+class RecordingStream:
+    """A recording: where ``log`` calls go. Use as a context manager to make it the thread's current one."""
+
+    def __init__(
+        self,
+        application_id: str,
+        *,
+        recording_id: str | uuid.UUID | None = None,
+        default_enabled: bool = True,
+        batcher_config: BatcherConfig | None = None,
+        log_tick: bool = False,
+        store_kind: str = "recording",
+    ) -> None:
+        if not isinstance(application_id, str) or not application_id:
+            raise TypeError(f"application_id must be a non-empty str, got {application_id!r}")
+        if recording_id is None and os.environ.get(ENV_APP) == application_id:
+            recording_id = os.environ.get(ENV_REC) or None
+        self.application_id = application_id
+        self.recording_id = str(recording_id) if recording_id is not None else str(uuid.uuid4())
+        self.store_kind = store_kind
+        env = os.environ.get("RERUN_ZMQ", "").strip().lower()
+        self.enabled = default_enabled and env not in ("0", "off", "false", "no")
+        self.log_tick = log_tick
+        self._tick = 0
+        self.started_ns = time.time_ns()
+        self.producer_id = uuid.uuid4().hex
+        self._tls = threading.local()
+        self._sink_lock = threading.RLock()
+        self._sink: Sink = BufferedSink()
+        self._hello_sent = False
+        self.batcher = Batcher(batcher_config or BatcherConfig.from_env(), self._on_chunk, self._on_batch_error)
+        self.batcher.on_pass_end = self._end_of_pass
+        self._prev_thread: list = []
+        _live.add(self)
+        _register_mp_after_fork(self)
+
+    # -- context manager: thread-local current recording -------------------------------------
+    def __enter__(self) -> RecordingStream:
+        self._prev_thread.append(getattr(_thread, "rec", None))
+        _thread.rec = self
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _thread.rec = self._prev_thread.pop() if self._prev_thread else None
+
+    def __repr__(self) -> str:
+        return f"RecordingStream(application_id={self.application_id!r}, recording_id={self.recording_id!r})"
+
+    # -- time ------------------------------------------------------------------------------------
+    def _time(self) -> ThreadTime:
+        t = getattr(self._tls, "t", None)
+        if t is None:
+            t = self._tls.t = ThreadTime()
+        return t
+
+    def set_time(self, timeline: str, *, sequence=None, duration=None, timestamp=None) -> None:
+        given = [k for k, v in (("sequence", sequence), ("duration", duration), ("timestamp", timestamp)) if v is not None]
+        try:
+            if not isinstance(timeline, str) or not timeline:
+                raise TypeError(f"timeline name must be a non-empty str, got {timeline!r}")
+            if len(given) != 1:
+                raise TypeError(f"set_time({timeline!r}) takes exactly one of sequence=, duration=, timestamp= (got {given or 'none'})")
+            if sequence is not None:
+                self._time().set(timeline, "sequence", to_sequence(sequence))
+            elif duration is not None:
+                self._time().set(timeline, "duration", to_duration_ns(duration))
+            else:
+                self._time().set(timeline, "timestamp", to_timestamp_ns(timestamp))
+        except (TypeError, ValueError) as exc:
+            report(exc)
+
+    def set_time_sequence(self, timeline: str, sequence: int) -> None:
+        self.set_time(timeline, sequence=sequence)
+
+    def set_time_seconds(self, timeline: str, seconds: float) -> None:
+        self.set_time(timeline, duration=seconds)
+
+    def set_time_nanos(self, timeline: str, nanos: int) -> None:
+        try:
+            self._time().set(timeline, "duration", to_sequence(nanos))
+        except (TypeError, ValueError) as exc:
+            report(TypeError(f"set_time_nanos({timeline!r}): {exc}"))
+
+    def disable_timeline(self, timeline: str) -> None:
+        self._time().disable(timeline)
+
+    def reset_time(self) -> None:
+        self._time().reset()
+
+    # -- logging -----------------------------------------------------------------------------------
+    def log(self, entity_path, *entities, static: bool = False) -> None:
+        if not self.enabled:
+            return
+        try:
+            path = canonical_path(entity_path)
+        except (TypeError, ValueError) as exc:
+            report(type(exc)(f"rr.log: {exc}"))
+            return
+        if is_reserved(path):
+            report(ValueError(f"rr.log({path!r}): entity path parts starting with '__' are reserved"))
+            return
+        batches: dict[str, ComponentBatch] = {}
+        names: list[str] = []
+        for ent in entities:
+            if isinstance(ent, Archetype):
+                for err in ent.field_errors():
+                    what = "nothing was logged for it" if err.primary else f"logged without {err.field!r}"
+                    warn_user(f"rr.log({path!r}, {err.archetype}): field {err.field!r}: {err.message}; {what}")
+                if not ent.is_usable():
+                    continue
+                names.append(ent.archetype_name)
+                for b in ent.as_component_batches():
+                    batches[b.key] = b
+            elif isinstance(ent, ComponentBatch):
+                batches[ent.key] = ent
+            elif isinstance(ent, Iterable) and not isinstance(ent, (str, bytes)):
+                items = list(ent)
+                if all(isinstance(b, ComponentBatch) for b in items):
+                    for b in items:
+                        batches[b.key] = b
+                    continue
+                report(TypeError(f"rr.log({path!r}): expected archetypes or component batches, got {ent!r:.80}"))
+            else:
+                report(TypeError(
+                    f"rr.log({path!r}): expected an archetype such as rr.Points3D(...), got {type(ent).__name__}"
+                ))
+        if not batches:
+            return
+        t = self._time()
+        if static:
+            self.batcher.push(path, True, (), (), list(batches.values()), tuple(names))
+            return
+        sig, values = t.sig, t.values
+        if self.log_tick:
+            self._tick += 1
+            sig, values = sig + (("log_tick", "sequence"),), [*values, self._tick]
+        self.batcher.push(path, False, sig, values, list(batches.values()), tuple(names))
+
+    def send_chunk(self, batch) -> None:
+        """Queue a prebuilt chunk (used by ``send_columns``)."""
+        if self.enabled:
+            self.batcher.push_chunk(batch)
+
+    # -- sinks ------------------------------------------------------------------------------------
+    def _hello(self) -> Hello:
+        return Hello(self.application_id, self.recording_id, self.producer_id, self.started_ns, _version(),
+                     self.store_kind)
+
+    def _on_chunk(self, batch) -> None:
+        msg = ChunkMsg(self.recording_id, batch, store_kind=self.store_kind)
+        with self._sink_lock:
+            if not self._hello_sent:
+                self._sink.send(self._hello())
+                self._hello_sent = True
+            self._sink.send(msg)
+
+    def _end_of_pass(self) -> None:
+        with self._sink_lock:
+            self._sink.end_of_pass()
+
+    def _on_batch_error(self, exc: BaseException) -> None:
+        warn_user(f"rerun_zmq: recording {self.recording_id}: could not write data: {exc}")
+
+    def set_sink(self, sink: Sink) -> None:
+        """Flush pending rows into the current sink, close it, and switch to ``sink``.
+
+        Messages held by a ``BufferedSink`` (everything logged before the first sink) move to ``sink``.
+        """
+        self.batcher.flush()
+        with self._sink_lock:
+            old = self._sink
+            carried = old.take() if type(old) is BufferedSink else []
+            if not isinstance(old, BufferedSink):
+                old.flush()
+                old.close()
+            self._sink = sink
+            self._hello_sent = False
+            if carried or not isinstance(sink, BufferedSink):
+                sink.send(self._hello())
+                self._hello_sent = True
+            for msg in carried:
+                if not isinstance(msg, Hello):
+                    sink.send(msg)
+            sink.end_of_pass()
+
+    @property
+    def sink(self) -> Sink:
+        return self._sink
+
+    def save(self, path: str | os.PathLike) -> None:
+        self.set_sink(FileSink(path))
+
+    def memory_recording(self) -> MemorySink:
+        sink = MemorySink()
+        self.set_sink(sink)
+        return sink
+
+    def disconnect(self) -> None:
+        self.set_sink(BufferedSink())
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Return once every row logged before this call has reached the sink (and, for the network, is acknowledged)."""
+        ok = self.batcher.flush(timeout)
+        with self._sink_lock:
+            ok = self._sink.flush(timeout) and ok
+        if not ok:
+            report(TimeoutError(f"rr.flush: timed out after {timeout} s; data is still pending"))
+        return ok
+
+    def close(self) -> None:
+        """Flush and close the sink (the file gets its footer)."""
+        self.batcher.stop()
+        with self._sink_lock:
+            self._sink.flush()
+            self._sink.close()
+            if not isinstance(self._sink, BufferedSink):
+                self._sink = BufferedSink()
+                self._hello_sent = False
+
+    def after_fork_in_child(self) -> None:
+        self.producer_id = uuid.uuid4().hex
+        self._sink_lock = threading.RLock()
+        self.batcher.after_fork_in_child()
+        self._sink.after_fork_in_child()
+        self._hello_sent = False
+
+
+# -- current recording resolution -------------------------------------------------------------------
+def resolve(recording: RecordingStream | None) -> RecordingStream | None:
+    """explicit argument → thread-local → global → None (logging becomes a no-op)."""
+    if recording is not None:
+        if not isinstance(recording, RecordingStream):
+            raise TypeError(f"recording= must be a RecordingStream, got {type(recording).__name__}")
+        return recording
+    rec = getattr(_thread, "rec", None)
+    return rec if rec is not None else _global
+
+
+def set_global(rec: RecordingStream | None) -> RecordingStream | None:
+    global _global
+    prev, _global = _global, rec
+    if rec is not None:
+        os.environ[ENV_APP] = rec.application_id
+        os.environ[ENV_REC] = rec.recording_id
+    return prev
+
+
+def get_global() -> RecordingStream | None:
+    return _global
+
+
+def set_thread_local(rec: RecordingStream | None) -> RecordingStream | None:
+    prev = getattr(_thread, "rec", None)
+    _thread.rec = rec
+    return prev
+
+
+def get_thread_local() -> RecordingStream | None:
+    return getattr(_thread, "rec", None)
+
+
+# -- process lifecycle --------------------------------------------------------------------------------
+def _close_all_at_exit() -> None:
+    for rec in list(_live):
+        try:
+            rec.close()
+        except Exception as exc:  # noqa: BLE001 - interpreter exit: report, keep closing the others
+            warn_user(f"rerun_zmq: closing recording {rec.recording_id} at exit failed: {exc}")
+
+
+def _after_fork_in_child() -> None:
+    global _thread
+    _thread = threading.local()
+    for rec in list(_live):
+        rec.after_fork_in_child()
+
+
+def _mp_child_started(rec: RecordingStream) -> None:
+    """In a multiprocessing child (which exits with os._exit): flush and close at its end."""
+    import multiprocessing.util as mpu
+
+    mpu.Finalize(None, rec.close, exitpriority=100)
+
+
+def _register_mp_after_fork(rec: RecordingStream) -> None:
+    import multiprocessing.util as mpu
+
+    mpu.register_after_fork(rec, _mp_child_started)
+
+
+atexit.register(_close_all_at_exit)
+os.register_at_fork(after_in_child=_after_fork_in_child)

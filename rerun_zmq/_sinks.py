@@ -1,0 +1,105 @@
+"""Where a recording's messages go. Sinks are called from the batcher thread (never from ``rr.log``).
+
+- ``BufferedSink``: the default before ``save``/``connect``; keeps messages so a sink set later
+  receives everything logged since ``init``.
+- ``MemorySink`` (``rr.memory_recording()``): keeps messages; ``drain_as_bytes()`` gives .rrd bytes.
+- ``FileSink`` (``rr.save(path)``): streams to an .rrd file as data arrives.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Protocol
+
+from . import _wire
+from ._rrd import FOOTER_MAGIC, TRAILER_MAGIC, RrdWriter, _TRAILER, _U64, file_header, record_bytes
+from ._wire import Message
+
+
+class Sink(Protocol):
+    def send(self, msg: Message) -> None: ...
+    def flush(self, timeout: float | None = None) -> bool: ...
+    def end_of_pass(self) -> None: ...
+    def close(self) -> None: ...
+    def after_fork_in_child(self) -> None: ...
+
+
+class BufferedSink:
+    """Holds messages until a real sink is set (then ``take()`` hands them over)."""
+
+    def __init__(self) -> None:
+        self._msgs: list[Message] = []
+        self._lock = threading.Lock()
+
+    def send(self, msg: Message) -> None:
+        with self._lock:
+            self._msgs.append(msg)
+
+    def take(self) -> list[Message]:
+        with self._lock:
+            msgs, self._msgs = self._msgs, []
+        return msgs
+
+    def flush(self, timeout: float | None = None) -> bool:
+        return True
+
+    def end_of_pass(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()
+        self._msgs = []
+
+
+class MemorySink(BufferedSink):
+    """``rr.memory_recording()``: the recording kept in memory."""
+
+    def num_msgs(self) -> int:
+        with self._lock:
+            return len(self._msgs)
+
+    def messages(self) -> list[Message]:
+        with self._lock:
+            return list(self._msgs)
+
+    def drain_as_bytes(self) -> bytes:
+        """Everything logged since the last drain, as a complete .rrd file's bytes."""
+        out = [file_header()]
+        for msg in self.take():
+            out.extend(record_bytes(_wire.encode(msg, compression=None)))
+        body = b"".join(bytes(memoryview(p)) for p in out)
+        footer = FOOTER_MAGIC + _U64.pack(len(b'{"records":[]}')) + b'{"records":[]}'
+        return body + footer + _TRAILER.pack(len(footer), TRAILER_MAGIC)
+
+
+class FileSink:
+    """``rr.save(path)``: writes each message to the file from the batcher thread."""
+
+    def __init__(self, path: str | os.PathLike, compression: str | None = "auto") -> None:
+        self.path = os.fspath(path)
+        self._writer = RrdWriter(path, compression=compression)
+        self._lock = threading.Lock()
+
+    def send(self, msg: Message) -> None:
+        with self._lock:
+            self._writer.write(msg)
+
+    def end_of_pass(self) -> None:
+        with self._lock:
+            self._writer.flush()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        self.end_of_pass()
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._writer.close()
+
+    def after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()
+        self._writer.reopen_after_fork()

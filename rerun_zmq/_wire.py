@@ -1,0 +1,262 @@
+"""The wire protocol: every message the SDK, ingest, viewer and .rrd files exchange.
+
+A message is a list of frames (a ZeroMQ multipart; in files, length-prefixed records):
+
+- frame 0, the header: ``b"RZ"`` + ``u8`` protocol version + ``u8`` message kind + a compact JSON
+  object with the message's small fields;
+- frames 1..n, the body: Arrow IPC stream bytes (one schema + one record batch) where the kind
+  carries Arrow data (CHUNK, RESULT).
+
+Every message is a small frozen dataclass; ``encode``/``decode`` convert both ways. No pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field, fields
+from enum import IntEnum
+from typing import Any, ClassVar, Union
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+MAGIC = b"RZ"
+PROTOCOL_VERSION = 1
+_HEAD = struct.Struct("<2sBB")
+
+
+class Kind(IntEnum):
+    HELLO = 1
+    CHUNK = 2
+    FLUSH = 3
+    ACK = 4
+    CREDIT = 5
+    QUERY = 6
+    RESULT = 7
+    EVENT = 8
+    BYE = 9
+    ERROR = 10
+    DROPPED = 11
+
+
+class WireError(ValueError):
+    """Bytes that are not a valid message; the text says what was expected."""
+
+
+class UnknownVersionError(WireError):
+    """A message of a protocol version this build does not speak."""
+
+
+@dataclass(frozen=True)
+class Hello:
+    """First message of a producer: which recording its data belongs to."""
+
+    kind: ClassVar[Kind] = Kind.HELLO
+    application_id: str
+    recording_id: str
+    #: unique per producer process (and per fork)
+    producer_id: str
+    #: wall-clock ns when the recording stream started
+    started_ns: int = 0
+    sdk_version: str = ""
+    #: "recording" for data, "blueprint" for layout data
+    store_kind: str = "recording"
+
+
+@dataclass(frozen=True)
+class ChunkMsg:
+    """One chunk (see ``_chunk``) of a recording."""
+
+    kind: ClassVar[Kind] = Kind.CHUNK
+    recording_id: str
+    batch: pa.RecordBatch
+    #: per-producer sequence number, for acknowledgements (0 in files)
+    seq: int = 0
+    store_kind: str = "recording"
+
+
+@dataclass(frozen=True)
+class Flush:
+    """Producer asks to be told once everything up to ``seq`` is stored."""
+
+    kind: ClassVar[Kind] = Kind.FLUSH
+    seq: int
+
+
+@dataclass(frozen=True)
+class Ack:
+    """Ingest has stored every chunk of this producer up to ``seq`` inclusive."""
+
+    kind: ClassVar[Kind] = Kind.ACK
+    seq: int
+    rows: int = 0
+    bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Ingest grants the producer ``bytes`` more bytes that may be in flight."""
+
+    kind: ClassVar[Kind] = Kind.CREDIT
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Query:
+    """A standing query from a viewer or a dataframe client."""
+
+    kind: ClassVar[Kind] = Kind.QUERY
+    query_id: int
+    op: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Result:
+    """Answer to a query: small fields in ``params``, Arrow data in ``batch``."""
+
+    kind: ClassVar[Kind] = Kind.RESULT
+    query_id: int
+    seq: int
+    params: dict = field(default_factory=dict)
+    batch: pa.RecordBatch | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A store event pushed to subscribers (entity added, range extended, data dropped, stats)."""
+
+    kind: ClassVar[Kind] = Kind.EVENT
+    seq: int
+    name: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Bye:
+    kind: ClassVar[Kind] = Kind.BYE
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Error:
+    """The peer refused something; ``code`` is machine-readable, ``message`` for humans."""
+
+    kind: ClassVar[Kind] = Kind.ERROR
+    code: str
+    message: str
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """The producer dropped rows by its back-pressure policy (or could not deliver them)."""
+
+    kind: ClassVar[Kind] = Kind.DROPPED
+    rows: int
+    bytes: int
+    reason: str
+
+
+Message = Union[Hello, ChunkMsg, Flush, Ack, Credit, Query, Result, Event, Bye, Error, Dropped]
+_BY_KIND: dict[int, type] = {
+    cls.kind: cls for cls in (Hello, ChunkMsg, Flush, Ack, Credit, Query, Result, Event, Bye, Error, Dropped)
+}
+_ARROW_FIELD = "batch"
+
+
+def batch_to_bytes(batch: pa.RecordBatch, compression: str | None = None) -> pa.Buffer:
+    """Serialize one record batch as an Arrow IPC stream (schema + batch)."""
+    sink = pa.BufferOutputStream()
+    options = ipc.IpcWriteOptions(compression=compression) if compression else None
+    with ipc.new_stream(sink, batch.schema, options=options) as writer:
+        writer.write_batch(batch)
+    return sink.getvalue()
+
+
+def batch_from_bytes(data) -> pa.RecordBatch:
+    try:
+        reader = ipc.open_stream(pa.py_buffer(data) if not isinstance(data, pa.Buffer) else data)
+        batches = list(reader)
+    except (pa.ArrowInvalid, pa.ArrowIOError, OSError, ValueError) as exc:
+        raise WireError(f"body is not a valid Arrow IPC stream: {exc}") from None
+    if len(batches) != 1:
+        raise WireError(f"expected exactly one record batch in the body, got {len(batches)}")
+    return batches[0]
+
+
+def encode(msg: Message, compression: str | None = None) -> list:
+    """Message -> frames (``bytes`` header, Arrow buffers for the body)."""
+    small: dict[str, Any] = {}
+    body: list = []
+    for f in fields(msg):
+        value = getattr(msg, f.name)
+        if f.name == _ARROW_FIELD:
+            if value is not None:
+                body.append(batch_to_bytes(value, compression))
+        else:
+            small[f.name] = value
+    head = _HEAD.pack(MAGIC, PROTOCOL_VERSION, int(msg.kind))
+    return [head + json.dumps(small, separators=(",", ":")).encode(), *body]
+
+
+def peek_kind(header: bytes) -> Kind:
+    """Validate the fixed prefix of a header and return its kind."""
+    if len(header) < _HEAD.size:
+        raise WireError(f"header too short: {len(header)} bytes, expected at least {_HEAD.size}")
+    magic, version, kind = _HEAD.unpack_from(header)
+    if magic != MAGIC:
+        raise WireError(f"bad magic {magic!r}, expected {MAGIC!r}")
+    if version != PROTOCOL_VERSION:
+        raise UnknownVersionError(
+            f"protocol version {version} is not supported (this build speaks version {PROTOCOL_VERSION})"
+        )
+    if kind not in _BY_KIND:
+        raise WireError(f"unknown message kind {kind}")
+    return Kind(kind)
+
+
+def decode(frames: list) -> Message:
+    """Frames -> message; raises ``WireError`` naming what was wrong."""
+    if not frames:
+        raise WireError("empty message")
+    header = bytes(frames[0]) if not isinstance(frames[0], bytes) else frames[0]
+    kind = peek_kind(header)
+    cls = _BY_KIND[kind]
+    try:
+        small = json.loads(header[_HEAD.size :])
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WireError(f"header metadata is not valid JSON: {exc}") from None
+    if not isinstance(small, dict):
+        raise WireError("header metadata must be a JSON object")
+    names = {f.name for f in fields(cls)}
+    has_batch = _ARROW_FIELD in names
+    if has_batch:
+        if len(frames) > 2:
+            raise WireError(f"{kind.name} takes at most one body frame, got {len(frames) - 1}")
+        if len(frames) == 2:
+            small[_ARROW_FIELD] = batch_from_bytes(frames[1])
+        elif kind == Kind.CHUNK:
+            raise WireError("CHUNK message has no body frame")
+    elif len(frames) > 1:
+        raise WireError(f"{kind.name} takes no body frames, got {len(frames) - 1}")
+    unknown = set(small) - names
+    for key in unknown:  # tolerate fields added by newer minor writers
+        small.pop(key)
+    try:
+        return cls(**small)
+    except TypeError as exc:
+        raise WireError(f"{kind.name} header has missing or wrong fields: {exc}") from None
+
+
+def to_json_dict(msg: Message) -> dict:
+    """A printable form (the body summarized), for ``rrd print`` and logs."""
+    out = {"kind": msg.kind.name}
+    for f in fields(msg):
+        key, value = f.name, getattr(msg, f.name)
+        if isinstance(value, pa.RecordBatch):
+            out[key] = {"rows": value.num_rows, "columns": value.schema.names}
+        else:
+            out[key] = value
+    return out
