@@ -223,16 +223,30 @@ def flush(timeout: float | None = None, *, blocking: bool = True, recording=None
 
 
 def connect(addr: str | None = None, *, flush_timeout_sec: float | None = 2.0, recording=None, **kwargs) -> None:
-    raise NotYetAvailableError("rr.connect: streaming to an ingest process is not available in this build yet; "
-                               "use rr.save(path) and open the file with `rerun-zmq FILE.rrd`")
+    """Stream this recording (and everything logged so far) to a running ingest at ``HOST:PORT``."""
+    rec = resolve(recording)
+    if rec is None:
+        return
+    try:
+        from ._net import connect as net_connect
+    except ImportError:
+        raise NotYetAvailableError("rr.connect: streaming to an ingest process is not available in this build yet; "
+                                   "use rr.save(path) and open the file with `rerun-zmq FILE.rrd`") from None
+    net_connect(rec, addr, flush_timeout_sec=flush_timeout_sec, **kwargs)
 
 
 connect_tcp = connect
 
 
 def spawn(*, port: int = 9876, connect: bool = True, memory_limit: str = "75%", recording=None, **kwargs) -> None:
-    raise NotYetAvailableError("rr.spawn: the viewer/ingest process is not available in this build yet; "
-                               "use rr.save(path) and open the file with `rerun-zmq FILE.rrd`")
+    """Start ``rerun-zmq`` (ingest + viewer) unless something listens on ``port``, then connect to it."""
+    rec = resolve(recording)
+    try:
+        from ._net import spawn as net_spawn
+    except ImportError:
+        raise NotYetAvailableError("rr.spawn: the viewer/ingest process is not available in this build yet; "
+                                   "use rr.save(path) and open the file with `rerun-zmq FILE.rrd`") from None
+    net_spawn(rec, port=port, connect=connect, memory_limit=memory_limit, **kwargs)
 
 
 def _send_blueprint(blueprint, rec, make_default: bool = True) -> None:
