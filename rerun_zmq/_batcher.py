@@ -109,6 +109,8 @@ class Batcher:
         self._wake = threading.Condition(self._lock)
         self._done = threading.Condition(threading.Lock())
         self._accs: dict[tuple, _Acc] = {}
+        #: accumulator sets cut off by the byte/row thresholds, awaiting the thread
+        self._sealed: list[dict[tuple, _Acc]] = []
         self._ready: list[pa.RecordBatch] = []
         self._pending_bytes = 0
         self._pending_rows = 0
@@ -161,18 +163,22 @@ class Batcher:
                 lst.append(b.data)
             self._pending_bytes += size + 32
             self._pending_rows += 1
+            if self._pending_bytes >= self.config.flush_num_bytes or self._pending_rows >= self.config.flush_num_rows:
+                # cut here, deterministically: these rows become chunks of their own
+                self._sealed.append(self._accs)
+                self._accs = {}
+                self._pending_bytes = self._pending_rows = 0
+                self._wake.notify()
+            elif self._pending_rows == 1:
+                self._wake.notify()
             if self._thread is None:
                 self._start()
-            elif (self._pending_rows == 1 or self._pending_bytes >= self.config.flush_num_bytes
-                  or self._pending_rows >= self.config.flush_num_rows):
-                self._wake.notify()
         return ns
 
     def push_chunk(self, batch: pa.RecordBatch) -> None:
         """Queue an already-built chunk (``send_columns``) behind the rows logged before it."""
         with self._lock:
             self._ready.append(batch)
-            self._pending_bytes += batch.nbytes
             if self._thread is None:
                 self._start()
             else:
@@ -182,7 +188,7 @@ class Batcher:
         """Block until every row pushed before this call has been handed to ``on_chunk``."""
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                if not self._accs and not self._ready:
+                if not self._accs and not self._ready and not self._sealed:
                     return True
                 self._start()
             self._flush_requested += 1
@@ -217,13 +223,14 @@ class Batcher:
         wait = cfg.flush_tick
         while True:
             with self._lock:
-                while not (self._accs or self._ready or self._flush_requested > self._flush_done or self._stopping):
+                while not (self._accs or self._sealed or self._ready or self._flush_requested > self._flush_done
+                           or self._stopping):
                     self._wake.wait()  # idle: no timer, no CPU
-                if not (self._flush_requested > self._flush_done or self._stopping
-                        or self._pending_bytes >= cfg.flush_num_bytes or self._pending_rows >= cfg.flush_num_rows):
+                if not (self._flush_requested > self._flush_done or self._stopping or self._sealed):
                     self._wake.wait(wait)
-                accs, ready = self._accs, self._ready
-                self._accs, self._ready = {}, []
+                accs = [*self._sealed, self._accs]
+                ready = self._ready
+                self._accs, self._sealed, self._ready = {}, [], []
                 self._pending_bytes = self._pending_rows = 0
                 target = self._flush_requested
                 stopping = self._stopping
@@ -242,8 +249,8 @@ class Batcher:
             if stopping:
                 return
 
-    def _emit(self, accs: dict, ready: list) -> None:
-        for acc in accs.values():
+    def _emit(self, acc_sets: list[dict], ready: list) -> None:
+        for acc in (a for accs in acc_sets for a in accs.values()):
             try:
                 batch = acc.build()
             except Exception as exc:  # noqa: BLE001 - reported to the user, never kills the thread

@@ -1,0 +1,36 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture
+def rec():
+    """A fresh recording with a memory sink, made the thread's current recording for the test."""
+    import rerun_zmq as rr
+
+    stream = rr.new_recording("rerun_zmq_test")
+    sink = stream.memory_recording()
+    stream.test_sink = sink
+    with stream:
+        yield stream
+    stream.close()
+
+
+@pytest.fixture
+def subprocess_env():
+    """Environment for child Python processes: the repo importable, no inherited recording id."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("RERUN_ZMQ_RECORDING_ID", None)
+    env.pop("RERUN_ZMQ_APPLICATION_ID", None)
+    return env
