@@ -1,0 +1,323 @@
+"""Input converters shared by the archetypes, plus read-side helpers for the store and viewer.
+
+Every converter takes what a user may pass (Python scalars, lists, numpy arrays) and returns a
+fresh numpy array (never a view of the caller's buffer, so later in-place edits cannot change
+logged data) or a list of Python values; on bad input it raises ``ValueError``/``TypeError``
+naming the shape expected and the shape received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+VEC2 = pa.list_(pa.float32(), 2)
+VEC3 = pa.list_(pa.float32(), 3)
+VEC4 = pa.list_(pa.float32(), 4)
+MAT3 = pa.list_(pa.float32(), 9)
+VIEW_XYZ = pa.list_(pa.uint8(), 3)
+COLOR = pa.uint32()
+F32 = pa.float32()
+F64 = pa.float64()
+U16 = pa.uint16()
+BOOL = pa.bool_()
+STRING = pa.string()
+STRIP2 = pa.list_(VEC2)
+STRIP3 = pa.list_(VEC3)
+
+_NUMBER = (int, float)
+
+
+def _shape_of(value: Any) -> str:
+    try:
+        return str(np.shape(value))
+    except ValueError:
+        return "a ragged nesting"
+
+
+def _numbers(value: Any, dtype: type, what: str) -> np.ndarray:
+    """``np.array(value, dtype)`` that reports non-numeric or ragged input clearly."""
+    if isinstance(value, str | bytes):
+        raise TypeError(f"expected {what}, got {type(value).__name__}")
+    try:
+        arr = np.array(value, dtype=dtype)
+    except (ValueError, TypeError):
+        raise TypeError(f"expected {what}, got {type(value).__name__} of shape {_shape_of(value)}") from None
+    return arr
+
+
+def vectors(value: Any, dim: int) -> np.ndarray:
+    """Points/vectors -> float32 ``(n, dim)``; a flat sequence of ``dim * n`` numbers is accepted."""
+    what = f"an array of shape (N, {dim}) of numbers"
+    arr = _numbers(value, np.float32, what)
+    if arr.ndim == 2 and arr.shape[1] == dim:
+        return arr
+    if arr.ndim == 1 and arr.size % dim == 0:
+        return arr.reshape(-1, dim)
+    raise ValueError(f"expected {what}, got shape {arr.shape}")
+
+
+def positions2d(value: Any) -> np.ndarray:
+    return vectors(value, 2)
+
+
+def positions3d(value: Any) -> np.ndarray:
+    return vectors(value, 3)
+
+
+def vec3(value: Any) -> np.ndarray:
+    """Exactly one 3-vector -> float32 ``(1, 3)``."""
+    arr = _numbers(value, np.float32, "3 numbers")
+    if arr.size != 3 or arr.ndim > 2:
+        raise ValueError(f"expected 3 numbers, got shape {arr.shape}")
+    return arr.reshape(1, 3)
+
+
+def scale3(value: Any) -> np.ndarray:
+    """A uniform scale (one number) or 3 per-axis factors -> float32 ``(1, 3)``."""
+    if isinstance(value, _NUMBER) and not isinstance(value, bool):
+        return np.full((1, 3), value, dtype=np.float32)
+    arr = _numbers(value, np.float32, "a number or 3 numbers")
+    if arr.size == 1:
+        return np.full((1, 3), arr.reshape(-1)[0], dtype=np.float32)
+    if arr.size != 3 or arr.ndim > 2:
+        raise ValueError(f"expected a number or 3 numbers, got shape {arr.shape}")
+    return arr.reshape(1, 3)
+
+
+def mat3x3(value: Any) -> np.ndarray:
+    """A 3x3 matrix given row by row (nested or flat) -> float32 ``(1, 9)`` stored column-major."""
+    arr = _numbers(value, np.float32, "a 3x3 matrix of numbers")
+    if arr.size != 9 or arr.ndim > 2:
+        raise ValueError(f"expected a 3x3 matrix of numbers, got shape {arr.shape}")
+    return np.ascontiguousarray(arr.reshape(3, 3).T).reshape(1, 9)
+
+
+def floats(value: Any, dtype: type = np.float32, what: str = "a number or a 1-D array of numbers") -> np.ndarray:
+    """One number or a 1-D batch -> ``(n,)`` of ``dtype``."""
+    if type(value) is float or type(value) is int:
+        return np.array((value,), dtype=dtype)
+    arr = _numbers(value, dtype, what)
+    if arr.ndim == 0:
+        return arr.reshape(1)
+    if arr.ndim != 1:
+        raise ValueError(f"expected {what}, got shape {arr.shape}")
+    return arr
+
+
+def radii(value: Any) -> np.ndarray:
+    return floats(value, np.float32)
+
+
+def scalars(value: Any) -> np.ndarray:
+    """Scalars -> float64 ``(n,)`` (the hot path: one Python float)."""
+    if type(value) is float:
+        return np.array((value,), dtype=np.float64)
+    return floats(value, np.float64)
+
+
+def float32_one(value: Any) -> np.ndarray:
+    """Exactly one number (draw order, opacity, ...) -> float32 ``(1,)``."""
+    arr = floats(value, np.float32, "one number")
+    if arr.shape != (1,):
+        raise ValueError(f"expected one number, got shape {arr.shape}")
+    return arr
+
+
+def ids_u16(value: Any) -> np.ndarray:
+    """Class or keypoint ids -> uint16 ``(n,)``, each in 0..65535."""
+    what = "an integer or a 1-D array of integers in 0..65535"
+    if type(value) is int and 0 <= value <= 0xFFFF:
+        return np.array((value,), dtype=np.uint16)
+    arr = _numbers(value, np.int64, what)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ValueError(f"expected {what}, got shape {arr.shape}")
+    if arr.size and (arr.min() < 0 or arr.max() > 0xFFFF):
+        raise ValueError(f"expected {what}, got values in {arr.min()}..{arr.max()}")
+    return arr.astype(np.uint16)
+
+
+def strings(value: Any) -> list[str]:
+    """One string or a sequence of strings -> ``list[str]``."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bytes) or not isinstance(value, Sequence | np.ndarray):
+        raise TypeError(f"expected a string or a sequence of strings, got {type(value).__name__}")
+    return [str(v) for v in value]
+
+
+def text_one(value: Any) -> list[str]:
+    """Exactly one string."""
+    if isinstance(value, str):
+        return [value]
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def bools(value: Any) -> np.ndarray:
+    """One bool or a 1-D sequence of bools -> bool ``(n,)``."""
+    if isinstance(value, bool | np.bool_):
+        return np.array((bool(value),), dtype=np.bool_)
+    arr = np.array(value) if isinstance(value, Sequence | np.ndarray) else None
+    if arr is None or arr.dtype != np.bool_ or arr.ndim != 1:
+        raise TypeError(f"expected a bool or a 1-D sequence of bools, got {type(value).__name__}")
+    return arr
+
+
+def _pack(rgba: np.ndarray) -> np.ndarray:
+    """``(n, 4)`` integers 0..255 -> packed ``0xRRGGBBAA`` uint32."""
+    c = rgba.astype(np.uint32)
+    return (c[:, 0] << 24) | (c[:, 1] << 16) | (c[:, 2] << 8) | c[:, 3]
+
+
+def colors(value: Any) -> np.ndarray:
+    """Colors -> packed ``0xRRGGBBAA`` uint32 ``(n,)``.
+
+    Accepts one color or many: RGB/RGBA rows of integers 0..255 or floats 0..1 (floats are
+    clipped to 0..1 then rounded), packed uint32 integers, or a single packed Python int.
+    A 1-D sequence of 3 or 4 numbers is one color unless its dtype is uint32.
+    """
+    what = "colors as RGB/RGBA rows (uint8 0-255 or float 0-1) or packed 0xRRGGBBAA integers"
+    if type(value) is int:
+        if 0 <= value <= 0xFFFFFFFF:
+            return np.array((value,), dtype=np.uint32)
+        raise ValueError(f"expected {what}, got the integer {value}")
+    if isinstance(value, np.ndarray) and value.dtype == np.uint32 and value.ndim == 1:
+        return value.copy()
+    arr = value if isinstance(value, np.ndarray) else _numbers(value, None, what)
+    if arr.dtype.kind not in "uif":
+        raise TypeError(f"expected {what}, got dtype {arr.dtype}")
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim == 1:
+        if arr.dtype.kind in "ui" and (arr.size not in (3, 4) or arr.dtype == np.uint32):
+            if arr.size and (arr.min() < 0 or arr.max() > 0xFFFFFFFF):
+                raise ValueError(f"expected {what}, got packed values out of the uint32 range")
+            return arr.astype(np.uint32)
+        if arr.size not in (3, 4):
+            raise ValueError(f"expected {what}, got shape {arr.shape}")
+        arr = arr.reshape(1, -1)
+    if arr.ndim != 2 or arr.shape[1] not in (3, 4):
+        raise ValueError(f"expected {what}, got shape {arr.shape}")
+    if arr.dtype.kind == "f":
+        arr = np.round(np.clip(arr, 0.0, 1.0) * 255)
+    elif arr.size and (arr.min() < 0 or arr.max() > 255):
+        raise ValueError(f"expected {what}, got integer components in {arr.min()}..{arr.max()}")
+    if arr.shape[1] == 3:
+        arr = np.concatenate([arr, np.full((len(arr), 1), 255, dtype=arr.dtype)], axis=1)
+    return _pack(arr)
+
+
+def color_one(value: Any) -> np.ndarray:
+    arr = colors(value)
+    if arr.shape != (1,):
+        raise ValueError(f"expected one color, got {len(arr)} colors")
+    return arr
+
+
+def line_strips(value: Any, dim: int) -> pa.Array:
+    """Strips -> ``list<fixed_size_list<float32>[dim]>``, one list per strip.
+
+    Accepts an ``(n, k, dim)`` array (n strips of k points) or a sequence of ``(k_i, dim)`` arrays.
+    """
+    what = f"a list of (K, {dim}) arrays or an array of shape (N, K, {dim})"
+    if isinstance(value, np.ndarray) and value.ndim == 3:
+        if value.shape[2] != dim:
+            raise ValueError(f"expected {what}, got shape {value.shape}")
+        flat = np.array(value, dtype=np.float32).reshape(-1, dim)
+        lengths = np.full(value.shape[0], value.shape[1], dtype=np.int32)
+    else:
+        if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray):
+            raise TypeError(f"expected {what}, got {type(value).__name__}")
+        parts = []
+        for strip in value:
+            arr = _numbers(strip, np.float32, what)
+            if arr.ndim != 2 or arr.shape[1] != dim:
+                if not (arr.ndim == 1 and arr.size == 0):
+                    raise ValueError(f"expected {what}, got a strip of shape {arr.shape}")
+                arr = arr.reshape(0, dim)
+            parts.append(arr)
+        lengths = np.fromiter((len(p) for p in parts), dtype=np.int32, count=len(parts))
+        flat = np.concatenate(parts) if parts else np.empty((0, dim), dtype=np.float32)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    points = pa.FixedSizeListArray.from_arrays(pa.array(flat.reshape(-1)), dim)
+    return pa.ListArray.from_arrays(pa.array(offsets), points)
+
+
+def clamp_instances(values: Any, n: int) -> Any:
+    """Read-side clamping of one component's instances to ``n`` primary instances.
+
+    One value applies to all ``n`` instances (repeated); extra values are ignored (truncated);
+    with more than one but fewer than ``n`` values, only the values that exist are returned —
+    the last one is *not* repeated, so callers draw the first ``len(result)`` instances with it.
+    Works on numpy arrays (first axis), lists/tuples and ``pyarrow`` arrays.
+    """
+    count = len(values)
+    if count == 1 and n > 1:
+        if isinstance(values, np.ndarray):
+            return np.repeat(values, n, axis=0)
+        if isinstance(values, pa.Array):
+            return values.take(pa.array(np.zeros(n, dtype=np.int64)))
+        return list(values) * n
+    if count > n:
+        return values[:n]
+    return values
+
+
+def unpack_colors(packed: Any) -> np.ndarray:
+    """Packed ``0xRRGGBBAA`` uint32 values (numpy or Arrow) -> ``(n, 4)`` uint8 RGBA."""
+    if isinstance(packed, pa.ChunkedArray):
+        packed = packed.combine_chunks()
+    arr = np.asarray(packed, dtype=np.uint32).reshape(-1)
+    return np.ascontiguousarray(arr.astype(">u4").view(np.uint8).reshape(-1, 4))
+
+
+def rotation_axis_angles(value: Any) -> np.ndarray:
+    """``RotationAxisAngle``(s) or ``[x, y, z, radians]`` rows -> float32 ``(n, 4)``."""
+    from .datatypes import RotationAxisAngle
+
+    if isinstance(value, RotationAxisAngle):
+        return value.as_array().reshape(1, 4)
+    if isinstance(value, Sequence) and value and all(isinstance(v, RotationAxisAngle) for v in value):
+        return np.stack([v.as_array() for v in value])
+    return _rows4(value, "RotationAxisAngle values or rows of [x, y, z, radians]")
+
+
+def quaternions(value: Any) -> np.ndarray:
+    """``Quaternion``(s) or xyzw rows -> float32 ``(n, 4)``."""
+    from .datatypes import Quaternion
+
+    if isinstance(value, Quaternion):
+        return value.as_array().reshape(1, 4)
+    if isinstance(value, Sequence) and value and all(isinstance(v, Quaternion) for v in value):
+        return np.stack([v.xyzw for v in value])
+    return _rows4(value, "Quaternion values or rows of xyzw")
+
+
+def _rows4(value: Any, what: str) -> np.ndarray:
+    arr = _numbers(value, np.float32, what)
+    if arr.ndim == 1 and arr.size == 4:
+        return arr.reshape(1, 4)
+    if arr.ndim == 2 and arr.shape[1] == 4:
+        return arr
+    raise ValueError(f"expected {what}, got shape {arr.shape}")
+
+
+def enum_names(value: Any, enum: type, what: str) -> list[str]:
+    """One or more members of a ``str`` enum, by member or (case-insensitive) name -> names."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, Sequence):
+        raise TypeError(f"expected {what}, got {type(value).__name__}")
+    lookup = {m.value.lower(): m.value for m in enum}
+    out = []
+    for item in items:
+        key = str(item.value if isinstance(item, enum) else item).lower().replace("_", "")
+        if key not in lookup:
+            raise ValueError(f"expected {what} (one of {sorted(lookup.values())}), got {item!r}")
+        out.append(lookup[key])
+    return out

@@ -1,0 +1,41 @@
+"""The archetypes: named bundles of components that ``rr.log`` accepts."""
+
+from __future__ import annotations
+
+from ._base import Archetype as Archetype
+from .any_values import AnyValues as AnyValues
+from .arrows3d import Arrows3D as Arrows3D
+from .boxes2d import Boxes2D as Boxes2D
+from .boxes3d import Boxes3D as Boxes3D
+from .clear import Clear as Clear
+from .image import Image as Image
+from .line_strips2d import LineStrips2D as LineStrips2D
+from .line_strips3d import LineStrips3D as LineStrips3D
+from .pinhole import Pinhole as Pinhole
+from .points2d import Points2D as Points2D
+from .points3d import Points3D as Points3D
+from .scalars import Scalar as Scalar
+from .scalars import Scalars as Scalars
+from .text_log import TextLog as TextLog
+from .transform3d import Transform3D as Transform3D
+from .view_coordinates import ViewCoordinates as ViewCoordinates
+
+__all__ = [
+    "AnyValues",
+    "Archetype",
+    "Arrows3D",
+    "Boxes2D",
+    "Boxes3D",
+    "Clear",
+    "Image",
+    "LineStrips2D",
+    "LineStrips3D",
+    "Pinhole",
+    "Points2D",
+    "Points3D",
+    "Scalar",
+    "Scalars",
+    "TextLog",
+    "Transform3D",
+    "ViewCoordinates",
+]

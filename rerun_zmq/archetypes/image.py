@@ -1,0 +1,91 @@
+"""Image: a raw pixel buffer (HxW, HxWx1, HxWx3 or HxWx4) with its format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .. import _components as c
+from ._common import TableArchetype
+
+BUFFER = pa.binary()
+FORMAT = pa.struct(
+    [("width", pa.uint32()), ("height", pa.uint32()), ("channels", pa.uint8()), ("datatype", pa.string())]
+)
+_CHANNELS = {"L": 1, "RGB": 3, "BGR": 3, "RGBA": 4, "BGRA": 4}
+_SHAPES = "an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) of integers or floats"
+
+
+def image_buffer(image: Any) -> tuple[pa.Array, list[dict]]:
+    """An image array -> (one-element ``binary`` buffer of row-major pixels, [format dict])."""
+    arr = np.asarray(image)
+    if arr.dtype.kind not in "uif":
+        raise TypeError(f"expected {_SHAPES}, got dtype {arr.dtype}")
+    if arr.ndim == 2:
+        channels = 1
+    elif arr.ndim == 3 and arr.shape[2] in (1, 3, 4):
+        channels = arr.shape[2]
+    else:
+        raise ValueError(f"expected {_SHAPES}, got shape {arr.shape}")
+    data = arr.astype(arr.dtype.newbyteorder("="), copy=False).tobytes()  # always a copy
+    if len(data) >= 2**31:
+        raise ValueError(f"expected an image under 2 GiB, got {len(data)} bytes")
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int32).tobytes())
+    buffer = pa.Array.from_buffers(BUFFER, 1, [None, offsets, pa.py_buffer(data)])
+    fmt = {"width": arr.shape[1], "height": arr.shape[0], "channels": channels, "datatype": arr.dtype.name}
+    return buffer, [fmt]
+
+
+def _color_model(value: Any) -> list[str]:
+    name = str(getattr(value, "value", value)).upper()
+    if name not in _CHANNELS:
+        raise ValueError(f"expected a color model among {sorted(_CHANNELS)}, got {value!r}")
+    return [name]
+
+
+class Image(TableArchetype):
+    """An image from a numpy-like array (PIL images work too); pixels are copied at construction.
+
+    ``Image:buffer`` holds the pixels (``binary``, one instance, row-major, native byte order);
+    ``Image:format`` is ``struct<width, height, channels, datatype>`` (datatype: numpy dtype name).
+    ``color_model`` (``"L"``, ``"RGB"``, ``"RGBA"``, ``"BGR"``, ``"BGRA"``) is logged only if given.
+    """
+
+    archetype_name = "Image"
+    primary_field = "buffer"
+    _specs = {
+        "color_model": (c.STRING, _color_model),
+        "opacity": (c.F32, c.float32_one),
+        "draw_order": (c.F32, c.float32_one),
+    }
+
+    def __init__(
+        self,
+        image: Any,
+        color_model: Any = None,
+        *,
+        opacity: float | None = None,
+        draw_order: float | None = None,
+    ) -> None:
+        super().__init__()
+        try:
+            buffer, fmt = image_buffer(image)
+        except (ValueError, TypeError) as exc:
+            self._fail("buffer", exc)
+        else:
+            if color_model is not None:
+                try:
+                    model = _color_model(color_model)[0]
+                    if _CHANNELS[model] != fmt[0]["channels"]:
+                        need, got = _CHANNELS[model], fmt[0]["channels"]
+                        raise ValueError(f"color model {model} needs {need} channels, the image has {got}")
+                except (ValueError, TypeError) as exc:
+                    self._fail("color_model", exc)
+                    color_model = None
+            self._add("buffer", BUFFER, buffer)
+            self._add("format", FORMAT, fmt)
+        self._put("color_model", color_model)
+        self._put("opacity", opacity)
+        self._put("draw_order", draw_order)
