@@ -51,3 +51,102 @@ from ._script import script_teardown as script_teardown
 from ._sinks import MemorySink as MemoryRecording
 from .archetypes._base import ComponentBatch as ComponentBatch
 from .archetypes._base import ComponentColumn as ComponentColumn
+from .archetypes import AnyValues as AnyValues
+from .archetypes import Archetype as Archetype
+from .archetypes import Arrows3D as Arrows3D
+from .archetypes import Boxes2D as Boxes2D
+from .archetypes import Boxes3D as Boxes3D
+from .archetypes import Clear as Clear
+from .archetypes import Image as Image
+from .archetypes import LineStrips2D as LineStrips2D
+from .archetypes import LineStrips3D as LineStrips3D
+from .archetypes import Pinhole as Pinhole
+from .archetypes import Points2D as Points2D
+from .archetypes import Points3D as Points3D
+from .archetypes import Scalar as Scalar
+from .archetypes import Scalars as Scalars
+from .archetypes import TextLog as TextLog
+from .archetypes import Transform3D as Transform3D
+from .archetypes import ViewCoordinates as ViewCoordinates
+from .datatypes import Angle as Angle
+from .datatypes import RotationAxisAngle as RotationAxisAngle
+from .datatypes import Quaternion as Quaternion
+from .datatypes import TransformRelation as TransformRelation
+from .datatypes import TextLogLevel as TextLogLevel
+from .datatypes import FillMode as FillMode
+from .datatypes import Box2DFormat as Box2DFormat
+from . import archetypes as archetypes
+from . import datatypes as datatypes
+from . import utilities as utilities
+
+__all__ = [
+    "Angle",
+    "AnyValues",
+    "Archetype",
+    "Arrows3D",
+    "BatcherConfig",
+    "Box2DFormat",
+    "Boxes2D",
+    "Boxes3D",
+    "Clear",
+    "ComponentBatch",
+    "ComponentColumn",
+    "FillMode",
+    "Image",
+    "LineStrips2D",
+    "LineStrips3D",
+    "MemoryRecording",
+    "NotYetAvailableError",
+    "Pinhole",
+    "Points2D",
+    "Points3D",
+    "Quaternion",
+    "RecordingStream",
+    "RerunZmqWarning",
+    "RotationAxisAngle",
+    "Scalar",
+    "Scalars",
+    "TextLog",
+    "TextLogLevel",
+    "TimeColumn",
+    "TimeNanosColumn",
+    "TimeSecondsColumn",
+    "TimeSequenceColumn",
+    "Transform3D",
+    "TransformRelation",
+    "ViewCoordinates",
+    "archetypes",
+    "connect",
+    "connect_tcp",
+    "datatypes",
+    "disable_timeline",
+    "disconnect",
+    "flush",
+    "get_application_id",
+    "get_global_data_recording",
+    "get_recording_id",
+    "get_strict_mode",
+    "get_thread_local_data_recording",
+    "init",
+    "is_enabled",
+    "log",
+    "memory_recording",
+    "new_recording",
+    "reset_time",
+    "save",
+    "script_add_args",
+    "script_setup",
+    "script_teardown",
+    "send_blueprint",
+    "send_columns",
+    "set_enabled",
+    "set_global_data_recording",
+    "set_strict_mode",
+    "set_thread_local_data_recording",
+    "set_time",
+    "set_time_nanos",
+    "set_time_seconds",
+    "set_time_sequence",
+    "spawn",
+    "utilities",
+]
