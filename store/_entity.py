@@ -1,0 +1,106 @@
+"""Everything the store holds for one entity: its chunks, time indexes and newest static rows."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from ._index import Hit, TimeIndex, latest_static
+from ._stored_chunk import StoredChunk
+
+
+class EntityData:
+    """Chunks of one entity, indexed per (timeline, component) and, for static data, per component."""
+
+    __slots__ = ("path", "chunks", "temporal", "static", "component_types", "num_rows", "nbytes")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.chunks: dict[int, StoredChunk] = {}
+        self.temporal: dict[tuple[str, str], TimeIndex] = {}
+        self.static: dict[str, Hit] = {}
+        self.component_types: dict[str, pa.DataType] = {}
+        self.num_rows = 0
+        self.nbytes = 0
+
+    def add(self, chunk: StoredChunk) -> dict[tuple[str, str], tuple[int, int]]:
+        """Index ``chunk``; returns the (start, end) it covers per (timeline, key)."""
+        self.chunks[chunk.seq] = chunk
+        self.num_rows += chunk.num_rows
+        self.nbytes += chunk.nbytes
+        spans: dict[tuple[str, str], tuple[int, int]] = {}
+        keys = chunk.keys()
+        if chunk.is_static:
+            for key in keys:
+                got = chunk.latest_static(key)
+                old = self.static.get(key)
+                if got is not None and (old is None or got[:3] > old[:3]):
+                    self.static[key] = (got[0], got[1], got[2], chunk, got[3])
+            return spans
+        for timeline in chunk.times:
+            for key in keys:
+                span = chunk.time_span(timeline, key)
+                if span is None:
+                    continue
+                idx = self.temporal.get((timeline, key))
+                if idx is None:
+                    idx = self.temporal[(timeline, key)] = TimeIndex()
+                idx.add(chunk, span[0], span[1])
+                spans[(timeline, key)] = span
+        return spans
+
+    def remove(self, chunk: StoredChunk) -> None:
+        """Un-index ``chunk`` (static data is recomputed from the remaining static chunks)."""
+        if self.chunks.pop(chunk.seq, None) is None:
+            return
+        self.num_rows -= chunk.num_rows
+        self.nbytes -= chunk.nbytes
+        if chunk.is_static:
+            statics = [c for c in self.chunks.values() if c.is_static]
+            for key in chunk.keys():
+                best = latest_static(statics, key)
+                if best is None:
+                    self.static.pop(key, None)
+                else:
+                    self.static[key] = best
+            return
+        for timeline in chunk.times:
+            for key in chunk.keys():
+                span = chunk.time_span(timeline, key)
+                idx = self.temporal.get((timeline, key))
+                if span is None or idx is None:
+                    continue
+                idx.remove(chunk, span[0])
+                if not len(idx):
+                    del self.temporal[(timeline, key)]
+
+    def timelines(self) -> set[str]:
+        return {tl for tl, _ in self.temporal}
+
+    def component_keys(self, timeline: str | None) -> list[str]:
+        """Real component keys with data on ``timeline`` or static."""
+        keys = set(self.static)
+        if timeline is not None:
+            keys.update(k for tl, k in self.temporal if tl == timeline)
+        return sorted(k for k in keys if not k.startswith("__"))
+
+    def latest_raw(self, timeline: str | None, key: str, t: int) -> Hit | None:
+        """Latest-at of one key without Clears: the static row if any, else the temporal one."""
+        hit = self.static.get(key)
+        if hit is not None or timeline is None:
+            return hit
+        idx = self.temporal.get((timeline, key))
+        return None if idx is None else idx.latest_at(timeline, key, t)
+
+    def latest_clear(self, timeline: str | None, key: str, t: int) -> tuple[int, int, int] | None:
+        """Newest Clear index (static or temporal <= t) for a virtual clear ``key``."""
+        best = None
+        hit = self.static.get(key)
+        if hit is not None:
+            best = hit[:3]
+        if timeline is not None:
+            idx = self.temporal.get((timeline, key))
+            if idx is not None:
+                got = idx.latest_at(timeline, key, t)
+                if got is not None and (best is None or got[:3] > best):
+                    best = got[:3]
+        return best

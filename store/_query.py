@@ -1,0 +1,127 @@
+"""Latest-at and range queries over one entity, with Clears applied at query time.
+
+Order is ``(time, RowId)``; static data sits below every time (``STATIC_TIME``) for Clears but
+wins over temporal data of the same component. A Clear on an entity, or a recursive Clear on an
+ancestor, hides every value whose index is at or before the Clear's index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from rerun_zmq._chunk import ROW_ID, ROW_ID_TYPE
+from rerun_zmq._entity_path import parent_paths
+
+from ._index import Hit
+from ._stored_chunk import ANY_ROW, CLEAR_ANY, CLEAR_KEY, CLEAR_REC, STATIC_TIME, StoredChunk
+
+if TYPE_CHECKING:
+    from ._store import TimelineStore
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One component's value from a latest-at query: its instances and where they came from."""
+
+    values: pa.Array
+    time: int | None  # None for static data
+    row_id: tuple[int, int]
+
+    @property
+    def index(self) -> tuple[int, int, int]:
+        return (STATIC_TIME if self.time is None else self.time, *self.row_id)
+
+
+def clear_index(store: TimelineStore, entity: str, timeline: str | None, t: int) -> tuple | None:
+    """Newest Clear index that applies to ``entity`` at ``t`` (own Clears, ancestors' recursive)."""
+    best = None
+    ent = store._entities.get(entity)
+    if ent is not None:
+        best = ent.latest_clear(timeline, CLEAR_ANY, t)
+    for parent in parent_paths(entity):
+        pent = store._entities.get(parent)
+        if pent is None:
+            continue
+        got = pent.latest_clear(timeline, CLEAR_REC, t)
+        if got is not None and (best is None or got > best):
+            best = got
+    return best
+
+
+def latest_at(
+    store: TimelineStore, entity: str, timeline: str | None, t: int, components: list[str] | None
+) -> dict[str, Cell]:
+    """Per component, the visible value with the greatest (time, RowId) <= (t, inf)."""
+    ent = store._entities.get(entity)
+    if ent is None:
+        return {}
+    keys = components if components is not None else [k for k in ent.component_keys(timeline) if k != CLEAR_KEY]
+    cleared = clear_index(store, entity, timeline, t) if store._has_clears else None
+    out: dict[str, Cell] = {}
+    for key in keys:
+        hit = store._latest_raw(ent, timeline, key, t)
+        if hit is None or (cleared is not None and hit[:3] <= cleared):
+            continue
+        out[key] = _cell(hit, key)
+    return out
+
+
+def _cell(hit: Hit, key: str) -> Cell:
+    time, hi, lo, chunk, row = hit
+    return Cell(chunk.cell(key, row), None if time == STATIC_TIME else time, (hi, lo))
+
+
+def range_query(
+    store: TimelineStore, entity: str, timeline: str, t0: int, t1: int, components: list[str] | None
+) -> pa.Table:
+    """Every row of ``entity`` on ``timeline`` with time in [t0, t1] holding one of ``components``."""
+    ent = store._entities.get(entity)
+    if components is not None:
+        keys = sorted(set(components))
+    else:
+        keys = sorted({k for tl, k in ent.temporal if tl == timeline and not k.startswith("__")}) if ent else []
+    types = {k: ent.component_types.get(k, pa.list_(pa.null())) if ent else pa.list_(pa.null()) for k in keys}
+    fields = [pa.field(ROW_ID, ROW_ID_TYPE), pa.field(timeline, pa.int64())]
+    fields += [pa.field(k, types[k]) for k in keys]
+    schema = pa.schema(fields)
+    if ent is None:
+        return schema.empty_table()
+    chunks: dict[int, StoredChunk] = {}
+    for key in keys if components is not None else [ANY_ROW]:
+        idx = ent.temporal.get((timeline, key))
+        if idx is not None:
+            chunks.update((c.seq, c) for c in idx.overlapping(t0, t1))
+    parts: list[pa.Table] = []
+    sort_t, sort_hi, sort_lo = [], [], []
+    for chunk in sorted(chunks.values(), key=lambda c: c.seq):
+        times = chunk.times[timeline]
+        mask = chunk.time_valid[timeline] & (times >= t0) & (times <= t1)
+        if components is not None:
+            has = np.zeros(chunk.num_rows, dtype=bool)
+            for k in keys:
+                if k in chunk.present:
+                    has |= chunk.present[k]
+            mask &= has
+        rows = np.flatnonzero(mask)
+        if len(rows) == 0:
+            continue
+        take = pa.array(rows)
+        cols = [chunk.batch.column(0).take(take), pa.array(times[rows])]
+        for k in keys:
+            col = chunk.columns.get(k)
+            cols.append(col.take(take) if col is not None else pa.nulls(len(rows), types[k]))
+        parts.append(pa.Table.from_arrays(cols, schema=schema))
+        sort_t.append(times[rows])
+        sort_hi.append(chunk.rid_hi[rows])
+        sort_lo.append(chunk.rid_lo[rows])
+    if not parts:
+        return schema.empty_table()
+    table = pa.concat_tables(parts)
+    order = np.lexsort((np.concatenate(sort_lo), np.concatenate(sort_hi), np.concatenate(sort_t)))
+    if not np.array_equal(order, np.arange(len(order))):
+        table = table.take(pa.array(order))
+    return table.combine_chunks()

@@ -1,0 +1,264 @@
+"""``TimelineStore``: the chunks of one recording, indexed for latest-at and range queries.
+
+Insertion validates the whole chunk first (layout, timeline kinds, component types) and only then
+mutates, so a refused chunk leaves the store unchanged. Times are int64 in the timeline's unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from rerun_zmq._entity_path import canonical_path
+
+from . import _compaction as compaction
+from ._cache import MISSING, QueryCache
+from ._entity import EntityData
+from ._events import DataDropped, EntityAdded, EventBus, RowsAdded, StoreEvent, Subscriber, TimelineExtended
+from ._gc import GcReport, plan_drop
+from ._index import Hit
+from ._query import Cell, latest_at, range_query
+from ._stored_chunk import ANY_ROW, CLEAR_KEY, StoredChunk
+from ._transforms import world_transform
+from .errors import (
+    ComponentTypeMismatchError,
+    TimelineKindMismatchError,
+    UnknownEntityError,
+    UnknownTimelineError,
+)
+
+_COMPACT_EVERY = 64
+
+
+class TimelineStore:
+    """Chunks of one recording. ``memory_limit`` (bytes) triggers GC after inserts; None = unbounded."""
+
+    def __init__(self, memory_limit: int | None = None, *, compact: bool = True, cache: bool = True) -> None:
+        if memory_limit is not None and memory_limit < 0:
+            raise ValueError(f"memory_limit must be a byte count >= 0 or None, got {memory_limit}")
+        self.memory_limit = memory_limit
+        self.compact_on_insert = compact
+        self.cache: QueryCache | None = QueryCache() if cache else None
+        self.time_cursor: tuple[str, int] | None = None
+        self.dropped: list[GcReport] = []
+        self._entities: dict[str, EntityData] = {}
+        self._timelines: dict[str, str] = {}
+        self._ranges: dict[str, tuple[int, int]] = {}
+        self._pending_small: dict[str, list[StoredChunk]] = {}
+        self._has_clears = False
+        self._bytes = 0
+        self._events = EventBus()
+
+    # -- insertion -------------------------------------------------------------------------------
+    def insert(self, batch: pa.RecordBatch) -> int:
+        """Validate and store one chunk (refused whole on error); returns the rows stored."""
+        chunk = StoredChunk(batch)
+        self._validate(chunk)
+        pieces = compaction.split_batch(batch)
+        chunks = [chunk] if len(pieces) == 1 else [StoredChunk(p, chunk.info) for p in pieces]
+        events: list[StoreEvent] = []
+        for c in chunks:
+            self._add(c, events)
+        if self.compact_on_insert:
+            small = self._pending_small.setdefault(chunk.entity, [])
+            small.extend(c for c in chunks if compaction.is_small(c))
+            if len(small) >= _COMPACT_EVERY:
+                self._compact_entity(chunk.entity)
+        if self.memory_limit is not None and self._bytes > self.memory_limit:
+            self.gc(self._bytes - self.memory_limit, events=events)
+        self._events.emit(events)
+        return chunk.num_rows
+
+    def insert_many(self, batches: Iterable[pa.RecordBatch]) -> int:
+        return sum(self.insert(b) for b in batches)
+
+    def _validate(self, chunk: StoredChunk) -> None:
+        for name, kind in chunk.info.timelines.items():
+            old = self._timelines.get(name)
+            if old is not None and old != kind:
+                raise TimelineKindMismatchError(f"timeline {name!r} is {old}, chunk says {kind}", chunk.entity)
+        ent = self._entities.get(chunk.entity)
+        for key, col in chunk.columns.items():
+            old = ent.component_types.get(key) if ent else None
+            if old is not None and old != col.type:
+                raise ComponentTypeMismatchError(
+                    f"component {key!r} is stored as {old}, chunk has {col.type}", chunk.entity
+                )
+
+    def _add(self, chunk: StoredChunk, events: list[StoreEvent]) -> None:
+        ent = self._entities.get(chunk.entity)
+        if ent is None:
+            ent = self._entities[chunk.entity] = EntityData(chunk.entity)
+            events.append(EntityAdded(chunk.entity))
+        for key, col in chunk.columns.items():
+            ent.component_types.setdefault(key, col.type)
+        self._has_clears = self._has_clears or CLEAR_KEY in chunk.columns
+        spans = ent.add(chunk)
+        self._bytes += chunk.nbytes
+        ranges: dict[str, tuple[int, int]] = {}
+        for (tl, key), (t0, t1) in spans.items():
+            if self.cache is not None:
+                self.cache.invalidate(chunk.entity, tl, key, t0)
+            if key == ANY_ROW:
+                ranges[tl] = (t0, t1)
+        for tl, kind in chunk.info.timelines.items():
+            self._timelines.setdefault(tl, kind)
+            if tl not in ranges:
+                continue
+            old = self._ranges.get(tl)
+            new = ranges[tl] if old is None else (min(old[0], ranges[tl][0]), max(old[1], ranges[tl][1]))
+            if new != old:
+                self._ranges[tl] = new
+                events.append(TimelineExtended(tl, kind, new[0], new[1]))
+        comps = tuple(k for k in chunk.info.components)
+        events.append(RowsAdded(chunk.entity, chunk.num_rows, chunk.is_static, comps, ranges))
+
+    def _remove(self, chunk: StoredChunk) -> None:
+        ent = self._entities[chunk.entity]
+        ent.remove(chunk)
+        self._bytes -= chunk.nbytes
+        if self.cache is not None:
+            self.cache.invalidate_entity(chunk.entity)
+
+    # -- compaction and GC -----------------------------------------------------------------------
+    def compact(self) -> int:
+        """Merge every pending small chunk with its neighbours now; returns chunks merged away."""
+        return sum(self._compact_entity(e) for e in list(self._pending_small))
+
+    def _compact_entity(self, entity: str) -> int:
+        pending = [c for c in self._pending_small.pop(entity, []) if c.seq in self._entities[entity].chunks]
+        merged_away = 0
+        still_small: list[StoredChunk] = []
+        for run in compaction.plan_merges(pending):
+            merged = StoredChunk(compaction.merge_batches([c.batch for c in run]))
+            for c in run:
+                self._remove(c)
+            self._add(merged, [])
+            merged_away += len(run) - 1
+            if merged.num_rows < compaction.SMALL_ROWS // 4 and compaction.is_small(merged):
+                still_small.append(merged)
+        if still_small:
+            self._pending_small[entity] = still_small
+        return merged_away
+
+    def gc(
+        self, bytes_to_free: int | None = None, *, cursor: tuple[str, int] | None = None, events=None
+    ) -> GcReport:
+        """Drop chunks to free ``bytes_to_free`` (default: down to ``memory_limit``); see ``_gc``."""
+        if bytes_to_free is None:
+            bytes_to_free = max(0, self._bytes - (self.memory_limit or self._bytes))
+        report = GcReport()
+        for chunk in plan_drop(self, bytes_to_free, cursor or self.time_cursor):
+            self._remove(chunk)
+            report.add(chunk)
+        if report.num_chunks:
+            self.dropped.append(report)
+            out = events if events is not None else []
+            for entity, ranges in report.time_ranges.items():
+                out.append(DataDropped(entity, report.num_rows, report.num_chunks, report.num_bytes, ranges))
+            if events is None:
+                self._events.emit(out)
+        return report
+
+    # -- queries ---------------------------------------------------------------------------------
+    def _entity_key(self, entity_path: str, timeline: str | None) -> str:
+        path = canonical_path(entity_path)
+        if timeline is not None and timeline not in self._timelines:
+            raise UnknownTimelineError(timeline, list(self._timelines))
+        return path
+
+    def _latest_raw(self, ent: EntityData, timeline: str | None, key: str, t: int) -> Hit | None:
+        hit = ent.static.get(key)
+        if hit is not None or timeline is None:
+            return hit
+        idx = ent.temporal.get((timeline, key))
+        if idx is None:
+            return None
+        if self.cache is None:
+            return idx.latest_at(timeline, key, t)
+        got = self.cache.get(ent.path, timeline, key, t)
+        if got is MISSING:
+            got = idx.latest_at(timeline, key, t)
+            self.cache.put(ent.path, timeline, key, t, got)
+        return got  # type: ignore[return-value]
+
+    def latest_at(
+        self, entity_path: str, timeline: str | None, t: int, components: list[str] | None = None
+    ) -> dict[str, Cell]:
+        """Per component, the visible value at ``t`` (``timeline=None``: static data only)."""
+        path = self._entity_key(entity_path, timeline)
+        if path not in self._entities:
+            raise UnknownEntityError(path)
+        return latest_at(self, path, timeline, int(t), components)
+
+    def range(
+        self, entity_path: str, timeline: str, t0: int, t1: int, components: list[str] | None = None
+    ) -> pa.Table:
+        """Temporal rows with time in [t0, t1], in (time, RowId) order: row id, time, components."""
+        path = self._entity_key(entity_path, timeline)
+        if path not in self._entities:
+            raise UnknownEntityError(path)
+        return range_query(self, path, timeline, int(t0), int(t1), components)
+
+    def world_transform(self, entity_path: str, timeline: str | None, t: int) -> np.ndarray:
+        """4x4 world_from_entity at ``t``, composing Transform3D (and Pinhole) from the root down."""
+        return world_transform(self, self._entity_key(entity_path, timeline), timeline, int(t))
+
+    # -- summary ---------------------------------------------------------------------------------
+    def entity_paths(self) -> list[str]:
+        return sorted(self._entities)
+
+    def timelines(self) -> dict[str, str]:
+        return dict(self._timelines)
+
+    def time_range(self, timeline: str) -> tuple[int, int] | None:
+        """(min, max) ever stored on ``timeline`` (dropped data included), or None if no rows."""
+        if timeline not in self._timelines:
+            raise UnknownTimelineError(timeline, list(self._timelines))
+        return self._ranges.get(timeline)
+
+    def components(self, entity_path: str) -> dict[str, pa.DataType]:
+        """Component key -> element type for one entity."""
+        ent = self._entities.get(canonical_path(entity_path))
+        if ent is None:
+            raise UnknownEntityError(canonical_path(entity_path))
+        return {k: t.value_type for k, t in sorted(ent.component_types.items())}
+
+    def row_counts(self) -> dict[str, int]:
+        """Entity -> rows currently held (the entity tree's counts)."""
+        return {p: e.num_rows for p, e in sorted(self._entities.items())}
+
+    def density(
+        self, entity_path: str, timeline: str, bins: int = 100, t0: int | None = None, t1: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Row-count histogram of ``entity_path`` on ``timeline``: (counts, bin edges)."""
+        rng = self.time_range(timeline) or (0, 0)
+        lo, hi = rng[0] if t0 is None else int(t0), rng[1] if t1 is None else int(t1)
+        ent = self._entities.get(canonical_path(entity_path))
+        idx = ent.temporal.get((timeline, ANY_ROW)) if ent else None
+        times = [c.sorted_rows(timeline, ANY_ROW)[0] for c in idx.overlapping(lo, hi)] if idx else []
+        data = np.concatenate(times) if times else np.zeros(0, dtype=np.int64)
+        return np.histogram(data, bins=bins, range=(lo, max(hi, lo + 1)))
+
+    @property
+    def total_bytes(self) -> int:
+        return self._bytes
+
+    def num_chunks(self) -> int:
+        return sum(len(e.chunks) for e in self._entities.values())
+
+    def chunks(self) -> Iterator[pa.RecordBatch]:
+        """Every held chunk (for saving), static first, then in insertion order."""
+        all_ = [c for e in self._entities.values() for c in e.chunks.values()]
+        for c in sorted(all_, key=lambda c: (not c.is_static, c.seq)):
+            yield c.batch
+
+    # -- events ----------------------------------------------------------------------------------
+    def subscribe(self, callback: Subscriber) -> int:
+        """Call ``callback(event)`` for every store event from now on; returns an unsubscribe token."""
+        return self._events.subscribe(callback)
+
+    def unsubscribe(self, token: int) -> None:
+        self._events.unsubscribe(token)

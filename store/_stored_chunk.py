@@ -1,0 +1,137 @@
+"""One inserted chunk, unpacked once into the numpy arrays the queries need.
+
+Rows keep the chunk's own order (sorted by RowId); per (timeline, component) the rows where both
+the time and the component are present are sorted by ``(time, RowId)`` lazily, on first query.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pyarrow as pa
+
+from rerun_zmq._chunk import ChunkError, ChunkInfo, parse_chunk, row_ids_to_numpy
+
+from .errors import MalformedChunkError
+
+CLEAR_KEY = "Clear:is_recursive"
+#: virtual components indexed like real ones: rows holding any Clear / a recursive Clear
+CLEAR_ANY = "__clear_any"
+CLEAR_REC = "__clear_recursive"
+#: virtual component: every row of the chunk (for range queries over all components)
+ANY_ROW = "__any"
+#: index of static data in (time, RowId) comparisons: below every int64 time
+STATIC_TIME = -(2**63) - 1
+
+_seq = itertools.count(1)
+
+
+def _valid_mask(arr: pa.Array) -> np.ndarray:
+    if arr.null_count == 0:
+        return np.ones(len(arr), dtype=bool)
+    return arr.is_valid().to_numpy(zero_copy_only=False)
+
+
+class StoredChunk:
+    """An immutable chunk plus its numpy views; ``seq`` is a store-unique id."""
+
+    __slots__ = (
+        "batch", "info", "entity", "is_static", "seq", "num_rows", "rid_hi", "rid_lo", "columns",
+        "present", "times", "time_valid", "nbytes", "_sorted",
+    )
+
+    def __init__(self, batch: pa.RecordBatch, info: ChunkInfo | None = None) -> None:
+        if info is None:
+            try:
+                info = parse_chunk(batch)
+            except ChunkError as exc:
+                raise MalformedChunkError(str(exc)) from exc
+        self.batch = batch
+        self.info = info
+        self.entity = info.entity_path
+        self.is_static = info.is_static
+        self.seq = next(_seq)
+        self.num_rows = batch.num_rows
+        rid = row_ids_to_numpy(batch.column(0))
+        self.rid_hi = rid[:, 0].copy()
+        self.rid_lo = rid[:, 1].copy()
+        self.times: dict[str, np.ndarray] = {}
+        self.time_valid: dict[str, np.ndarray] = {}
+        for name in info.timelines:
+            col = batch.column(name)
+            self.time_valid[name] = _valid_mask(col)
+            self.times[name] = col.fill_null(0).to_numpy() if col.null_count else col.to_numpy()
+        self.columns: dict[str, pa.Array] = {k: batch.column(k) for k in info.components}
+        self.present: dict[str, np.ndarray] = {k: _valid_mask(c) for k, c in self.columns.items()}
+        self.present[ANY_ROW] = np.ones(self.num_rows, dtype=bool)
+        if CLEAR_KEY in self.columns:
+            any_, rec = _clear_masks(self.columns[CLEAR_KEY], self.entity)
+            self.present[CLEAR_ANY] = any_
+            self.present[CLEAR_REC] = rec
+        self.nbytes = int(batch.nbytes) + 16 * self.num_rows
+        self._sorted: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+
+    # -- index support ---------------------------------------------------------------------------
+    def keys(self) -> list[str]:
+        """Real and virtual component keys that have at least one present row."""
+        return [k for k, m in self.present.items() if m.any()]
+
+    def time_span(self, timeline: str, key: str) -> tuple[int, int] | None:
+        """(min, max) time of rows holding ``key`` on ``timeline``, or None."""
+        times, _ = self.sorted_rows(timeline, key)
+        if len(times) == 0:
+            return None
+        return int(times[0]), int(times[-1])
+
+    def sorted_rows(self, timeline: str, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """(times, row indices) of rows with ``key`` on ``timeline``, in (time, RowId) order."""
+        got = self._sorted.get((timeline, key))
+        if got is None:
+            mask = self.present[key] & self.time_valid[timeline]
+            rows = np.flatnonzero(mask)
+            t = self.times[timeline][rows]
+            if len(rows) > 1:
+                order = np.lexsort((self.rid_lo[rows], self.rid_hi[rows], t))
+                rows, t = rows[order], t[order]
+            got = (t, rows)
+            self._sorted[(timeline, key)] = got
+        return got
+
+    def latest_at(self, timeline: str, key: str, t: int) -> tuple[int, int, int, int] | None:
+        """(time, rid_hi, rid_lo, row) of the greatest (time, RowId) <= (t, inf) holding ``key``."""
+        times, rows = self.sorted_rows(timeline, key)
+        j = int(np.searchsorted(times, t, side="right")) - 1
+        if j < 0:
+            return None
+        row = int(rows[j])
+        return int(times[j]), int(self.rid_hi[row]), int(self.rid_lo[row]), row
+
+    def latest_static(self, key: str) -> tuple[int, int, int, int] | None:
+        """(STATIC_TIME, rid_hi, rid_lo, row) of the newest row holding ``key``."""
+        rows = np.flatnonzero(self.present.get(key, ()))
+        if len(rows) == 0:
+            return None
+        best = rows[np.lexsort((self.rid_lo[rows], self.rid_hi[rows]))[-1]]
+        return STATIC_TIME, int(self.rid_hi[best]), int(self.rid_lo[best]), int(best)
+
+    def cell(self, key: str, row: int) -> pa.Array:
+        """The instances logged for ``key`` in ``row`` (a zero-copy slice)."""
+        return self.columns[key][row].values
+
+    def min_row_id(self) -> tuple[int, int]:
+        return (int(self.rid_hi[0]), int(self.rid_lo[0])) if self.num_rows else (0, 0)
+
+
+def _clear_masks(col: pa.Array, entity: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rows holding a Clear, and rows holding a recursive one (first instance true)."""
+    if not pa.types.is_boolean(col.type.value_type):
+        raise MalformedChunkError(f"{CLEAR_KEY} must be list<bool>, got {col.type}", entity)
+    any_ = _valid_mask(col)
+    offsets = col.offsets.to_numpy()
+    lengths = np.diff(offsets)
+    values = col.values.fill_null(False).to_numpy(zero_copy_only=False)
+    first = np.zeros(len(col), dtype=bool)
+    has = any_ & (lengths > 0)
+    first[has] = values[offsets[:-1][has]]
+    return any_, first

@@ -1,0 +1,91 @@
+"""Latest-at and range against the brute-force oracle, over random out-of-order writes."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from store import TimelineStore, UnknownEntityError, UnknownTimelineError
+
+from store_oracle import CLEAR, KINDS, Oracle, build, store_range
+from store_strategies import ENTITIES, writes
+
+SETTINGS = settings(max_examples=150, deadline=None)
+
+
+def _load(ws, **kwargs):
+    store, oracle = TimelineStore(**kwargs), Oracle()
+    for w in ws:
+        store.insert(build(w))
+        oracle.add(w)
+    return store, oracle
+
+
+def _check_latest(store, oracle, tl, t):
+    for entity in ENTITIES:
+        if entity not in store.entity_paths():
+            continue
+        got = {k: c.values.to_pylist() for k, c in store.latest_at(entity, tl, t).items() if k != CLEAR}
+        assert got == oracle.latest_at(entity, tl, t), (entity, tl, t)
+
+
+def _scale(tl, t):
+    return t * 1_000_000 if tl == "time" else t
+
+
+@SETTINGS
+@given(ws=writes(), queries=st.lists(st.tuples(st.sampled_from(list(KINDS)), st.integers(-1, 14)), max_size=8))
+def test_latest_at_matches_oracle(ws, queries):
+    store, oracle = _load(ws)
+    for tl, t in queries:
+        if tl in store.timelines():
+            _check_latest(store, oracle, tl, _scale(tl, t))
+            _check_latest(store, oracle, tl, _scale(tl, t))  # second time answered from the cache
+
+
+@SETTINGS
+@given(ws=writes(), t0=st.integers(-1, 13), width=st.integers(0, 14), tl=st.sampled_from(list(KINDS)))
+def test_range_matches_oracle(ws, t0, width, tl):
+    store, oracle = _load(ws)
+    if tl not in store.timelines():
+        return
+    a, b = _scale(tl, t0), _scale(tl, t0 + width)
+    for entity in store.entity_paths():
+        assert store_range(store.range(entity, tl, a, b), tl) == oracle.range(entity, tl, a, b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ws=writes(max_writes=40), t=st.integers(0, 13))
+def test_compaction_keeps_answers(ws, t, monkeypatch_compact):
+    store, oracle = _load(ws)
+    before = store.num_chunks()
+    store.compact()
+    assert store.num_chunks() <= before
+    for tl in store.timelines():
+        _check_latest(store, oracle, tl, _scale(tl, t))
+        for entity in store.entity_paths():
+            got = store_range(store.range(entity, tl, -1, _scale(tl, 20)), tl)
+            assert got == oracle.range(entity, tl, -1, _scale(tl, 20))
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_compact():
+    from store import _compaction, _store
+
+    saved = _store._COMPACT_EVERY, _compaction.MAX_ROWS
+    _store._COMPACT_EVERY, _compaction.MAX_ROWS = 3, 5
+    yield
+    _store._COMPACT_EVERY, _compaction.MAX_ROWS = saved
+
+
+def test_unknown_entity_and_timeline():
+    store, _ = _load([])
+    with pytest.raises(UnknownTimelineError):
+        store.latest_at("/a", "frame", 0)
+    from store_oracle import Row, Write
+
+    store.insert(build(Write("/a", False, [Row((1, 1), {"frame": 1}, {"Test:a": [1]})])))
+    with pytest.raises(UnknownEntityError):
+        store.latest_at("/nope", "frame", 0)
+    assert store.latest_at("a", "frame", 5)["Test:a"].values.to_pylist() == [1]
