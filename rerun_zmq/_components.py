@@ -191,6 +191,8 @@ def colors(value: Any) -> np.ndarray:
     arr = value if isinstance(value, np.ndarray) else _numbers(value, None, what)
     if arr.dtype.kind not in "uif":
         raise TypeError(f"expected {what}, got dtype {arr.dtype}")
+    if arr.size == 0:
+        return np.empty(0, dtype=np.uint32)
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim == 1:
