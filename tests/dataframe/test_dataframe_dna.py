@@ -1,0 +1,128 @@
+"""The DNA recording from the tutorial, saved by ``examples/dna.py`` and queried back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+from math import tau
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from rerun_zmq import dataframe
+from rerun_zmq.utilities import bounce_lerp, build_color_spiral
+from store import UnknownEntityError, UnknownTimelineError
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = 7
+TIMES = [i * 0.01 for i in range(400)]
+
+
+@pytest.fixture(scope="module")
+def dna_path(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dna") / "dna.rrd"
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "dna.py"), "--save", str(out), "--seed", str(SEED)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def rec(dna_path):
+    return dataframe.load_recording(dna_path)
+
+
+def _expected_beads(t: float) -> np.ndarray:
+    rng = np.random.default_rng(SEED)
+    rng.random(100)  # the initial bead offsets
+    time_offsets = rng.random(100)
+    p1, _ = build_color_spiral(100)
+    p2, _ = build_color_spiral(100, angular_offset=tau * 0.5)
+    return np.array([bounce_lerp(p1[n], p2[n], t + time_offsets[n]) for n in range(100)])
+
+
+def test_recording_summary(rec):
+    assert rec.application_id == "rerun_example_dna_abacus"
+    assert rec.recording_id and rec.complete
+    assert rec.entity_paths() == [
+        "/dna/structure", "/dna/structure/left", "/dna/structure/right",
+        "/dna/structure/scaffolding", "/dna/structure/scaffolding/beads",
+    ]
+    assert rec.timelines() == {"log_time": "timestamp", "stable_time": "duration"}
+
+
+def test_structure_visible_at_every_stable_time(rec):
+    p1, _ = build_color_spiral(100)
+    p2, _ = build_color_spiral(100, angular_offset=tau * 0.5)
+    for t in [*TIMES, 3.995, 100.0, None]:
+        left = rec.latest_at("dna/structure/left", "stable_time", t)
+        right = rec.latest_at("/dna/structure/right", timeline="stable_time", time=t)
+        assert np.allclose(left["Points3D:positions"], p1, atol=1e-6)
+        assert np.allclose(right["Points3D:positions"], p2, atol=1e-6)
+        assert left["Points3D:colors"].shape == (100, 4) and left["Points3D:colors"].dtype == np.uint8
+        assert left["Points3D:radii"].shape == (100,) and np.allclose(left["Points3D:radii"], 0.08)
+        strips = rec.latest_at("dna/structure/scaffolding", "stable_time", t)["LineStrips3D:strips"]
+        assert len(strips) == 100 and strips[0].shape == (2, 3)
+
+
+def test_nothing_before_the_first_time(rec):
+    assert rec.latest_at("dna/structure/left", "stable_time", -0.5) == {}
+
+
+@pytest.mark.parametrize("t, logged", [(0.0, 0.0), (0.5, 0.5), (1.234, 1.23), (3.99, 3.99), (9.0, 3.99)])
+def test_beads_positions(rec, t, logged):
+    got = rec.latest_at("dna/structure/scaffolding/beads", "stable_time", t)
+    assert got["Points3D:positions"].shape == (100, 3)
+    assert np.allclose(got["Points3D:positions"], _expected_beads(logged), atol=1e-5)
+    assert np.allclose(got["Points3D:radii"], 0.06)
+
+
+def test_world_transform_is_the_logged_rotation(rec):
+    for t in [0.0, 0.37, 1.0, 2.0, 3.99]:
+        angle = t / 4.0 * tau
+        c, s = np.cos(angle), np.sin(angle)
+        want = np.array([[c, -s, 0, 0], [s, c, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+        assert np.allclose(rec.world_transform("dna/structure/left", "stable_time", t), want, atol=1e-6)
+    assert np.allclose(rec.world_transform("dna/structure/left", "stable_time", -1.0), np.eye(4))
+
+
+def test_range_of_beads(rec):
+    table = rec.range("dna/structure/scaffolding/beads", timeline="stable_time", start=0.0, end=1.0)
+    assert table.column_names[0] == "stable_time"
+    assert table.schema.field("stable_time").type == pa.duration("ns")
+    assert table.num_rows == 102  # two rows at t=0 (before and in the loop), then 0.01 .. 1.0
+    times = table.column("stable_time").cast(pa.int64()).to_numpy()
+    assert np.all(np.diff(times) >= 0)
+    assert rec.range("dna/structure/scaffolding/beads", "stable_time").num_rows == 401
+
+
+def test_errors_are_typed(rec):
+    with pytest.raises(UnknownTimelineError):
+        rec.latest_at("dna/structure/left", "nope", 1.0)
+    with pytest.raises(UnknownEntityError):
+        rec.latest_at("dna/nothing", "stable_time", 1.0)
+
+
+def test_truncated_file_loads_what_is_complete(dna_path, tmp_path):
+    data = dna_path.read_bytes()
+    cut = tmp_path / "cut.rrd"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rec = dataframe.load_recording(cut)
+    assert not rec.complete and rec.load_errors
+    assert any("load_recording" in str(w.message) for w in caught)
+    assert "/dna/structure/left" in rec.entity_paths()
+
+
+def test_several_files_of_one_recording_merge(dna_path):
+    rec = dataframe.load_recording([dna_path, dna_path])
+    assert rec.store.row_counts()["/dna/structure/left"] == 2
+    assert len(rec.latest_at("dna/structure/left", "stable_time", 1.0)["Points3D:positions"]) == 100
