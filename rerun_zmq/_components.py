@@ -96,7 +96,9 @@ def mat3x3(value: Any) -> np.ndarray:
     return np.ascontiguousarray(arr.reshape(3, 3).T).reshape(1, 9)
 
 
-def floats(value: Any, dtype: type = np.float32, what: str = "a number or a 1-D array of numbers") -> np.ndarray:
+def floats(
+    value: Any, dtype: type = np.float32, what: str = "a number or a 1-D array of numbers"
+) -> np.ndarray:
     """One number or a 1-D batch -> ``(n,)`` of ``dtype``."""
     if type(value) is float or type(value) is int:
         return np.array((value,), dtype=dtype)
@@ -174,6 +176,22 @@ def _pack(rgba: np.ndarray) -> np.ndarray:
     return (c[:, 0] << 24) | (c[:, 1] << 16) | (c[:, 2] << 8) | c[:, 3]
 
 
+def _pack_one(rgba: Sequence) -> int | None:
+    """Fast path for one color given as 3-4 Python ints 0..255 or floats; ``None`` if not that."""
+    kinds = {type(v) for v in rgba}
+    if kinds == {int}:
+        if not all(0 <= v <= 255 for v in rgba):
+            return None
+        ints = list(rgba)
+    elif kinds <= {int, float}:
+        ints = [round(min(max(float(v), 0.0), 1.0) * 255) for v in rgba]
+    else:
+        return None
+    if len(ints) == 3:
+        ints.append(255)
+    return (ints[0] << 24) | (ints[1] << 16) | (ints[2] << 8) | ints[3]
+
+
 def colors(value: Any) -> np.ndarray:
     """Colors -> packed ``0xRRGGBBAA`` uint32 ``(n,)``.
 
@@ -186,6 +204,10 @@ def colors(value: Any) -> np.ndarray:
         if 0 <= value <= 0xFFFFFFFF:
             return np.array((value,), dtype=np.uint32)
         raise ValueError(f"expected {what}, got the integer {value}")
+    if type(value) in (list, tuple) and len(value) in (3, 4):
+        packed = _pack_one(value)
+        if packed is not None:
+            return np.array((packed,), dtype=np.uint32)
     if isinstance(value, np.ndarray) and value.dtype == np.uint32 and value.ndim == 1:
         return value.copy()
     arr = value if isinstance(value, np.ndarray) else _numbers(value, None, what)
@@ -221,36 +243,6 @@ def color_one(value: Any) -> np.ndarray:
     return arr
 
 
-def line_strips(value: Any, dim: int) -> pa.Array:
-    """Strips -> ``list<fixed_size_list<float32>[dim]>``, one list per strip.
-
-    Accepts an ``(n, k, dim)`` array (n strips of k points) or a sequence of ``(k_i, dim)`` arrays.
-    """
-    what = f"a list of (K, {dim}) arrays or an array of shape (N, K, {dim})"
-    if isinstance(value, np.ndarray) and value.ndim == 3:
-        if value.shape[2] != dim:
-            raise ValueError(f"expected {what}, got shape {value.shape}")
-        flat = np.array(value, dtype=np.float32).reshape(-1, dim)
-        lengths = np.full(value.shape[0], value.shape[1], dtype=np.int32)
-    else:
-        if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray):
-            raise TypeError(f"expected {what}, got {type(value).__name__}")
-        parts = []
-        for strip in value:
-            arr = _numbers(strip, np.float32, what)
-            if arr.ndim != 2 or arr.shape[1] != dim:
-                if not (arr.ndim == 1 and arr.size == 0):
-                    raise ValueError(f"expected {what}, got a strip of shape {arr.shape}")
-                arr = arr.reshape(0, dim)
-            parts.append(arr)
-        lengths = np.fromiter((len(p) for p in parts), dtype=np.int32, count=len(parts))
-        flat = np.concatenate(parts) if parts else np.empty((0, dim), dtype=np.float32)
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
-    np.cumsum(lengths, out=offsets[1:])
-    points = pa.FixedSizeListArray.from_arrays(pa.array(flat.reshape(-1)), dim)
-    return pa.ListArray.from_arrays(pa.array(offsets), points)
-
-
 def clamp_instances(values: Any, n: int) -> Any:
     """Read-side clamping of one component's instances to ``n`` primary instances.
 
@@ -277,49 +269,3 @@ def unpack_colors(packed: Any) -> np.ndarray:
         packed = packed.combine_chunks()
     arr = np.asarray(packed, dtype=np.uint32).reshape(-1)
     return np.ascontiguousarray(arr.astype(">u4").view(np.uint8).reshape(-1, 4))
-
-
-def rotation_axis_angles(value: Any) -> np.ndarray:
-    """``RotationAxisAngle``(s) or ``[x, y, z, radians]`` rows -> float32 ``(n, 4)``."""
-    from .datatypes import RotationAxisAngle
-
-    if isinstance(value, RotationAxisAngle):
-        return value.as_array().reshape(1, 4)
-    if isinstance(value, Sequence) and value and all(isinstance(v, RotationAxisAngle) for v in value):
-        return np.stack([v.as_array() for v in value])
-    return _rows4(value, "RotationAxisAngle values or rows of [x, y, z, radians]")
-
-
-def quaternions(value: Any) -> np.ndarray:
-    """``Quaternion``(s) or xyzw rows -> float32 ``(n, 4)``."""
-    from .datatypes import Quaternion
-
-    if isinstance(value, Quaternion):
-        return value.as_array().reshape(1, 4)
-    if isinstance(value, Sequence) and value and all(isinstance(v, Quaternion) for v in value):
-        return np.stack([v.xyzw for v in value])
-    return _rows4(value, "Quaternion values or rows of xyzw")
-
-
-def _rows4(value: Any, what: str) -> np.ndarray:
-    arr = _numbers(value, np.float32, what)
-    if arr.ndim == 1 and arr.size == 4:
-        return arr.reshape(1, 4)
-    if arr.ndim == 2 and arr.shape[1] == 4:
-        return arr
-    raise ValueError(f"expected {what}, got shape {arr.shape}")
-
-
-def enum_names(value: Any, enum: type, what: str) -> list[str]:
-    """One or more members of a ``str`` enum, by member or (case-insensitive) name -> names."""
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, Sequence):
-        raise TypeError(f"expected {what}, got {type(value).__name__}")
-    lookup = {m.value.lower(): m.value for m in enum}
-    out = []
-    for item in items:
-        key = str(item.value if isinstance(item, enum) else item).lower().replace("_", "")
-        if key not in lookup:
-            raise ValueError(f"expected {what} (one of {sorted(lookup.values())}), got {item!r}")
-        out.append(lookup[key])
-    return out

@@ -77,7 +77,6 @@ class TableArchetype(Archetype):
         return cls.from_fields(clear_unset=True)
 
 
-
 def boxes_from_sizes(arch: Archetype, dim: int, half_sizes: Any, sizes: Any, mins: Any, centers: Any):
     """Turn ``sizes``/``mins`` into (half_sizes, centers) like Rerun: half = size / 2, center = min + half.
 

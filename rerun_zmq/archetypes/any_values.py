@@ -93,4 +93,3 @@ class AnyValues(Archetype):
                 raise type(exc)(f"AnyValues.{name}: {exc}") from None
             out.append(ComponentColumn(f"AnyValues:{name}", arrow_type, data))
         return out
-

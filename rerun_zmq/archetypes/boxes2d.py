@@ -9,11 +9,12 @@ import numpy as np
 from .. import _components as c
 from ..datatypes import Box2DFormat
 from ._common import TableArchetype, boxes_from_sizes
+from ._convert import enum_names
 
 
 def _from_array(array: Any, array_format: Any) -> tuple[np.ndarray, np.ndarray]:
     """Rows of 4 numbers in ``array_format`` -> (half_sizes, centers)."""
-    fmt = c.enum_names(array_format, Box2DFormat, "a Box2DFormat")[0]
+    fmt = enum_names(array_format, Box2DFormat, "a Box2DFormat")[0]
     rows = c.vectors(array, 4)
     a, b, p, q = rows.T
     if fmt == "XYWH":
@@ -69,7 +70,9 @@ class Boxes2D(TableArchetype):
         super().__init__()
         if array is not None:
             if any(v is not None for v in (sizes, mins, half_sizes, centers)):
-                self._fail("half_sizes", TypeError("array= cannot be combined with sizes/mins/half_sizes/centers"))
+                self._fail(
+                    "half_sizes", TypeError("array= cannot be combined with sizes/mins/half_sizes/centers")
+                )
             elif array_format is None:
                 self._fail("half_sizes", TypeError("array= needs array_format= (a Box2DFormat)"))
             else:

@@ -7,10 +7,11 @@ from typing import Any
 from .. import _components as c
 from ..datatypes import FillMode, Quaternion, RotationAxisAngle
 from ._common import TableArchetype, boxes_from_sizes
+from ._convert import enum_names, quaternions, rotation_axis_angles
 
 
 def _fill_mode(value: Any) -> list[str]:
-    return c.enum_names(value, FillMode, "a FillMode")
+    return enum_names(value, FillMode, "a FillMode")
 
 
 class Boxes3D(TableArchetype):
@@ -25,8 +26,8 @@ class Boxes3D(TableArchetype):
     _specs = {
         "half_sizes": (c.VEC3, c.positions3d),
         "centers": (c.VEC3, c.positions3d),
-        "rotation_axis_angles": (c.VEC4, c.rotation_axis_angles),
-        "quaternions": (c.VEC4, c.quaternions),
+        "rotation_axis_angles": (c.VEC4, rotation_axis_angles),
+        "quaternions": (c.VEC4, quaternions),
         "colors": (c.COLOR, c.colors),
         "radii": (c.F32, c.radii),
         "fill_mode": (c.STRING, _fill_mode),

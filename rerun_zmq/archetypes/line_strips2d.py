@@ -6,10 +6,11 @@ from typing import Any
 
 from .. import _components as c
 from ._common import TableArchetype
+from ._convert import line_strips
 
 
 def _strips2d(value: Any):
-    return c.line_strips(value, 2)
+    return line_strips(value, 2)
 
 
 class LineStrips2D(TableArchetype):

@@ -6,10 +6,11 @@ from typing import Any
 
 from .. import _components as c
 from ._common import TableArchetype
+from ._convert import line_strips
 
 
 def _strips3d(value: Any):
-    return c.line_strips(value, 3)
+    return line_strips(value, 3)
 
 
 class LineStrips3D(TableArchetype):

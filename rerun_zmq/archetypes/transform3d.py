@@ -9,6 +9,7 @@ import numpy as np
 from .. import _components as c
 from ..datatypes import Quaternion, RotationAxisAngle, TransformRelation
 from ._common import TableArchetype
+from ._convert import enum_names, quaternions, rotation_axis_angles
 
 
 def _one(convert):
@@ -22,7 +23,7 @@ def _one(convert):
 
 
 def _relation(value: Any) -> list[str]:
-    names = c.enum_names(value, TransformRelation, "a TransformRelation")
+    names = enum_names(value, TransformRelation, "a TransformRelation")
     if len(names) != 1:
         raise ValueError(f"expected one TransformRelation, got {len(names)}")
     return names
@@ -41,8 +42,8 @@ class Transform3D(TableArchetype):
     primary_field = None
     _specs = {
         "translation": (c.VEC3, c.vec3),
-        "rotation_axis_angle": (c.VEC4, _one(c.rotation_axis_angles)),
-        "quaternion": (c.VEC4, _one(c.quaternions)),
+        "rotation_axis_angle": (c.VEC4, _one(rotation_axis_angles)),
+        "quaternion": (c.VEC4, _one(quaternions)),
         "scale": (c.VEC3, c.scale3),
         "mat3x3": (c.MAT3, c.mat3x3),
         "relation": (c.STRING, _relation),
@@ -81,7 +82,9 @@ class Transform3D(TableArchetype):
                 self._fail("relation", TypeError("give only one of from_parent= or relation="))
                 relation = None
             else:
-                relation = TransformRelation.ChildFromParent if from_parent else TransformRelation.ParentFromChild
+                relation = (
+                    TransformRelation.ChildFromParent if from_parent else TransformRelation.ParentFromChild
+                )
         self._put("translation", translation)
         self._put("rotation_axis_angle", rotation_axis_angle)
         self._put("quaternion", quaternion)

@@ -11,7 +11,15 @@ from rerun_zmq import _components as comp
 from rerun_zmq import _errors
 from rerun_zmq._chunk import build_chunk, concat_instances, parse_chunk
 
-from .archetype_cases import BAD_COLORS, BOX2D_FORMATS, CLAMP_CASES, COLOR_CASES, COLOR_CASES_OURS, INVALID, VALID
+from .archetype_cases import (
+    BAD_COLORS,
+    BOX2D_FORMATS,
+    CLAMP_CASES,
+    COLOR_CASES,
+    COLOR_CASES_OURS,
+    VALID,
+)
+from .archetype_invalid_cases import INVALID
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from math import cos, sin, tau
 import numpy as np
 import pytest
 
-from rerun_zmq.utilities import TURBO, build_color_spiral, bounce_lerp
+from rerun_zmq.utilities import TURBO, bounce_lerp, build_color_spiral
 
 SPIRALS = [
     (100, {}),
@@ -33,7 +33,10 @@ def test_spiral_formula(n, kwargs):
     points, colors = build_color_spiral(n, **kwargs)
     radius, step = kwargs.get("radius", 2), kwargs.get("angular_step", 0.02)
     offset, z_step = kwargs.get("angular_offset", 0), kwargs.get("z_step", 0.1)
-    want = [[cos(i * tau * step + offset) * radius, sin(i * tau * step + offset) * radius, i * z_step] for i in range(n)]
+    want = [
+        [cos(i * tau * step + offset) * radius, sin(i * tau * step + offset) * radius, i * z_step]
+        for i in range(n)
+    ]
     assert points.shape == colors.shape == (n, 3)
     np.testing.assert_allclose(points, np.array(want).reshape(n, 3), atol=1e-12)
     assert ((colors >= 0) & (colors <= 1)).all()
