@@ -147,16 +147,16 @@ def ids_u16(value: Any) -> np.ndarray:
 def strings(value: Any) -> list[str]:
     """One string or a sequence of strings -> ``list[str]``."""
     if isinstance(value, str):
-        return [value]
+        return [str(value)]
     if isinstance(value, bytes) or not isinstance(value, Sequence | np.ndarray):
         raise TypeError(f"expected a string or a sequence of strings, got {type(value).__name__}")
     return [str(v) for v in value]
 
 
 def text_one(value: Any) -> list[str]:
-    """Exactly one string."""
+    """Exactly one string (``str`` subclasses such as ``TextLogLevel`` become plain ``str``)."""
     if isinstance(value, str):
-        return [value]
+        return [str(value)]
     raise TypeError(f"expected a string, got {type(value).__name__}")
 
 

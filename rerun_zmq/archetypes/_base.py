@@ -20,21 +20,32 @@ import pyarrow as pa
 from .._errors import strict_mode
 
 
-@dataclass(frozen=True, slots=True)
 class ComponentBatch:
     """The instances of one component logged in one row.
 
     ``data`` is a numpy array whose first axis is the instance axis (``(n,)`` for scalars,
     ``(n, k)`` for ``fixed_size_list<T>[k]``), or a list of Python values (``str``, ``bytes``,
     ``dict`` for structs, ``bool``), or a ``pyarrow.Array`` already of ``arrow_type``.
+    (A plain slotted class: one is made per field per log call, and a frozen dataclass costs 3x.)
     """
 
-    key: str
-    arrow_type: pa.DataType
-    data: Any
+    __slots__ = ("key", "arrow_type", "data")
+
+    def __init__(self, key: str, arrow_type: pa.DataType, data: Any) -> None:
+        self.key = key
+        self.arrow_type = arrow_type
+        self.data = data
 
     def __len__(self) -> int:
         return len(self.data)
+
+    def __repr__(self) -> str:
+        return f"ComponentBatch({self.key!r}, {self.arrow_type}, <{len(self.data)} instances>)"
+
+
+def batches_signature(batches) -> tuple:
+    """What the batcher keys accumulators on: component keys and arrow type identities."""
+    return tuple([(b.key, id(b.arrow_type)) for b in batches])
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +67,21 @@ class Archetype:
     def __init__(self) -> None:
         self._batches: list[ComponentBatch] = []
         self._errors: list[FieldError] = []
+        #: ``batches_signature(self._batches)``, kept up to date by ``_add``
+        self._sig: tuple = ()
 
     # -- used by subclasses -------------------------------------------------------------------
     def _add(self, field: str, arrow_type: pa.DataType, data: Any) -> None:
         if data is None:
             return
-        self._batches.append(ComponentBatch(f"{self.archetype_name}:{field}", arrow_type, data))
+        key = f"{self.archetype_name}:{field}"
+        for i, b in enumerate(self._batches):
+            if b.key == key:  # a field set twice: the last value wins
+                del self._batches[i]
+                self._sig = batches_signature(self._batches)
+                break
+        self._batches.append(ComponentBatch(key, arrow_type, data))
+        self._sig += ((key, id(arrow_type)),)
 
     def _field(self, field: str, arrow_type: pa.DataType, value: Any, convert) -> None:
         """Convert ``value`` with ``convert(value)`` and add it; apply the error policy on failure.

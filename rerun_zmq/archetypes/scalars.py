@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import _components as c
+from ._base import ComponentColumnList
 from ._common import TableArchetype
 
 
@@ -18,6 +21,16 @@ class Scalars(TableArchetype):
     def __init__(self, scalars: Any) -> None:
         super().__init__()
         self._put("scalars", scalars)
+
+    @classmethod
+    def columns(cls, **fields: Any) -> ComponentColumnList:
+        """``scalars``: one value per row, or an ``(n_rows, k)`` array for k series per row."""
+        value = fields.get("scalars")
+        if isinstance(value, np.ndarray | list | tuple) and np.ndim(value) == 2:
+            rows = np.asarray(value)
+            fields["scalars"] = rows.reshape(-1)
+            return super().columns(**fields).partition(np.full(len(rows), rows.shape[1]))
+        return super().columns(**fields)
 
 
 #: the older, singular name

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import rerun_zmq.archetypes as rra
 from rerun_zmq import _components as comp
@@ -192,3 +194,24 @@ def test_repr_and_public_names():
     assert repr(rra.Points3D([1, 2, 3], radii=1)) == "rr.Points3D(positions=<1>, radii=<1>)"
     for name in rra.__all__:
         assert getattr(rra, name) is not None
+
+
+def test_scalars_columns_several_series():
+    (col,) = rra.Scalars.columns(scalars=np.arange(6.0).reshape(3, 2))
+    assert col.lengths.tolist() == [2, 2, 2] and col.values.tolist() == [0, 1, 2, 3, 4, 5]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(*[st.integers(0, 255)] * 4), min_size=2, max_size=20))
+def test_colors_round_trip_u8(rows):
+    rgba = np.array(rows, dtype=np.uint8)
+    assert comp.unpack_colors(comp.colors(rgba)).tolist() == rgba.tolist()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(*[st.floats(0, 1)] * 3), min_size=1, max_size=20))
+def test_colors_floats_scale_and_round(rows):
+    rgb = np.array(rows, dtype=np.float64)
+    got = comp.unpack_colors(comp.colors(rgb))
+    assert (got[:, 3] == 255).all()
+    assert np.abs(got[:, :3].astype(float) - rgb * 255).max() <= 0.5
