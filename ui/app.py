@@ -1,0 +1,213 @@
+"""The viewer application: ``main(argv)`` and ``Viewer``, a self-managed frame loop.
+
+``Viewer`` is steppable (``step()`` draws one frame) so tests drive it frame by frame; ``main``
+runs it until the window closes, or renders one frame to a PNG with ``--screenshot-to``. Teardown
+order is fixed: 3D renderers, then ImGui and GL, then the window — in ``finally``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from imgui_bundle import imgui  # noqa: I001  (before glfw, see ui.window)
+
+from . import playback
+from .data_client import DataClient, FileSource, select_timeline
+from .panels import entity_tree, menu_bar, open_dialog, timeline
+from .panels import view3d as view3d_panel
+from .png import save_png
+from .state import AppState, Options
+from .timefmt import parse_time
+from .view3d import SceneCache, View3D
+
+TREE_WIDTH = 280
+TIMELINE_HEIGHT = 190
+
+
+class Viewer:
+    """Window + data client + panels. Use as a context manager, or call ``close()``."""
+
+    def __init__(self, options: Options) -> None:
+        from .window import GlfwSurface, HeadlessSurface
+
+        self.options = options
+        self.state = AppState(store=None, options=options)
+        self.state.hidden.update(options.hide)
+        self.client = DataClient(self.state)
+        surface_cls = HeadlessSurface if options.headless else GlfwSurface
+        self.surface = surface_cls(options.window_size, "rerun-zmq", on_drop=self._on_drop)
+        self.scene_cache = SceneCache()
+        self.gpus: dict[str, View3D] = {}
+        self.tree = entity_tree.EntityTreePanel()
+        self.timeline = timeline.TimelinePanel()
+        self._open_text = [""]
+        self._last = time.perf_counter()
+
+    # -- data ------------------------------------------------------------------------------------
+    def _on_drop(self, paths: list[str]) -> None:
+        self.state.open_requests.extend(p for p in paths if p.endswith(".rrd"))
+
+    def open_file(self, path: str, wait: bool = False) -> None:
+        source = FileSource(path)
+        if wait:
+            self.client.load_now(source)
+        else:
+            self.client.add(source)
+
+    def switch_recording(self, recording_id: str) -> None:
+        self.client._activate(recording_id)
+        self.client.finish_batch()
+
+    # -- frame -----------------------------------------------------------------------------------
+    def step(self) -> None:
+        """Draw one frame: take in data, advance time, draw panels, render views, present."""
+        start = time.perf_counter()
+        dt, self._last = start - self._last, start
+        s = self.state
+        while s.open_requests:
+            self.open_file(s.open_requests.pop(0))
+        self.client.pump()
+        playback.advance(s, dt)
+        self.surface.begin_frame()
+        self._draw_panels()
+        self.surface.end_frame()
+        s.frame += 1
+        s.frame_ms = (time.perf_counter() - start) * 1000.0
+        if s.quit_requested:
+            self.surface.request_close()
+
+    def _draw_panels(self) -> None:
+        s = self.state
+        w, h = self.surface.framebuffer_size()
+        top = menu_bar.draw(s, self.switch_recording)
+        open_dialog.draw(s, self._open_text)
+        body_h = max(h - top - TIMELINE_HEIGHT, 50)
+        self.tree.draw(s, (0, top, TREE_WIDTH, body_h))
+        self._draw_views((TREE_WIDTH, top, max(w - TREE_WIDTH, 50), body_h))
+        self.timeline.draw(s, (0, top + body_h, w, TIMELINE_HEIGHT))
+        self._shortcuts()
+
+    def _draw_views(self, rect: tuple[float, float, float, float]) -> None:
+        """Split ``rect`` side by side among the views (Viewer II replaces this with the blueprint)."""
+        x, y, w, h = rect
+        n = len(self.state.views)
+        for i, view in enumerate(self.state.views):
+            gpu = self.gpus.get(view.name)
+            if gpu is None:
+                gpu = self.gpus[view.name] = View3D(self.surface.ctx)
+            view3d_panel.draw(self.state, view, gpu, self.scene_cache, (x + i * w / n, y, w / n, h))
+
+    def _shortcuts(self) -> None:
+        io = imgui.get_io()
+        if io.want_text_input:
+            return
+        if imgui.is_key_pressed(imgui.Key.space, False):
+            playback.toggle_play(self.state)
+        elif imgui.is_key_pressed(imgui.Key.right_arrow):
+            playback.step(self.state, +1)
+        elif imgui.is_key_pressed(imgui.Key.left_arrow):
+            playback.step(self.state, -1)
+        elif io.key_ctrl and imgui.is_key_pressed(imgui.Key.o, False):
+            self.state.open_dialog = True
+        elif io.key_ctrl and imgui.is_key_pressed(imgui.Key.q, False):
+            self.state.quit_requested = True
+
+    def should_close(self) -> bool:
+        return self.surface.should_close()
+
+    def screenshot(self) -> "object":
+        """The whole window as (h, w, 4) uint8, from the last frame's draw data."""
+        return self.surface.capture()
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+            for gpu in self.gpus.values():
+                gpu.release()
+            self.gpus.clear()
+        finally:
+            self.surface.shutdown()
+
+    def __enter__(self) -> Viewer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def parse_args(argv: list[str]) -> Options:
+    p = argparse.ArgumentParser(prog="rerun-zmq", description="Open .rrd files, or view live data.")
+    p.add_argument("files", nargs="*", help=".rrd files (several files of one recording merge)")
+    p.add_argument("--screenshot-to", metavar="PNG", help="render one frame to this PNG and exit")
+    p.add_argument("--time", metavar="TIMELINE=VALUE", help="cursor time for the screenshot")
+    p.add_argument("--window-size", metavar="WxH", default="1280x720")
+    p.add_argument("--connect", metavar="ADDR", help="live query endpoint of an ingest process")
+    p.add_argument("--headless", action="store_true", help="no window: EGL offscreen (CI)")
+    p.add_argument("--hide", action="append", default=[], metavar="ENTITY", help="start with ENTITY hidden")
+    p.add_argument("--max-frames", type=int, help="close after this many frames")
+    a = p.parse_args(argv)
+    try:
+        w, h = (int(v) for v in a.window_size.lower().split("x"))
+    except ValueError:
+        p.error(f"--window-size expects WxH like 1280x720, got {a.window_size!r}")
+    tm = None
+    if a.time:
+        if "=" not in a.time:
+            p.error(f"--time expects TIMELINE=VALUE, got {a.time!r}")
+        tm = tuple(a.time.split("=", 1))
+    from rerun_zmq._entity_path import canonical_path
+
+    return Options(a.files, a.screenshot_to, tm, (w, h), a.connect, a.headless,
+                   [canonical_path(e) for e in a.hide], a.max_frames)
+
+
+def _apply_time(viewer: Viewer, spec: tuple[str, str]) -> None:
+    name, text = spec
+    s = viewer.state
+    if s.store is None:
+        raise ValueError("--time given but no data was loaded")
+    select_timeline(s, name)
+    s.time.cursor, s.time.follow = parse_time(text, s.time.kind), False
+
+
+def _screenshot(viewer: Viewer, opts: Options) -> None:
+    """Load everything, fit the camera to the end of the recording, then render at ``--time``."""
+    for path in opts.files:
+        viewer.open_file(path, wait=True)
+    viewer.step()
+    if opts.time is not None:
+        _apply_time(viewer, opts.time)
+    for _ in range(3):  # ImGui settles its layout over a couple of frames
+        viewer.step()
+    save_png(opts.screenshot_to, viewer.screenshot())
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        viewer = Viewer(opts)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        if opts.screenshot_to:
+            _screenshot(viewer, opts)
+            return 0
+        for path in opts.files:
+            viewer.open_file(path)
+        if opts.connect:
+            from .live import LiveSource
+
+            viewer.client.add(LiveSource(opts.connect))
+        while not viewer.should_close():
+            viewer.step()
+            if opts.max_frames is not None and viewer.state.frame >= opts.max_frames:
+                break
+        return 0
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        viewer.close()

@@ -1,0 +1,228 @@
+"""Data arriving off the render thread, handed over to the frame loop in bounded slices.
+
+Sources (files, a live ingest endpoint) run on their own threads and put ``Update``s into one
+bounded queue; ``DataClient.pump(budget_s)`` runs on the render thread once per frame, applies what
+fits in the budget to the stores and returns at once when the queue is empty — a frame never waits
+on disk or network, and a fast producer only fills the queue (the file thread then blocks, not us).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from rerun_zmq import _wire
+from rerun_zmq._chunk import parse_chunk
+
+from .state import AppState
+from .timefmt import is_user_timeline
+
+
+@dataclass(frozen=True)
+class Update:
+    """One item from a source: ``kind`` is hello | chunk | progress | done | error."""
+
+    kind: str
+    source: str
+    recording_id: str = ""
+    application_id: str = ""
+    batch: pa.RecordBatch | None = None
+    value: Any = None
+
+
+class DataSource(Protocol):
+    """A producer of updates running on its own thread."""
+
+    name: str
+
+    def start(self, out: queue.Queue) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class FileSource:
+    """Reads one .rrd file on a thread; reports progress as the fraction of bytes read."""
+
+    def __init__(self, path: str) -> None:
+        self.path = str(path)
+        self.name = Path(path).name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, out: queue.Queue) -> None:
+        self._thread = threading.Thread(target=self._run, args=(out,), name=f"rrd:{self.name}", daemon=True)
+        self._thread.start()
+
+    def messages(self):
+        """Yield updates synchronously (screenshot mode loads everything before the first frame)."""
+        from rerun_zmq._rrd import RrdReader
+
+        try:
+            reader = RrdReader(self.path)
+            last = 0.0
+            for msg in reader:
+                if self._stop.is_set():
+                    return
+                if isinstance(msg, _wire.Hello):
+                    yield Update("hello", self.name, msg.recording_id, msg.application_id, value=msg.store_kind)
+                elif isinstance(msg, _wire.ChunkMsg) and msg.store_kind == "recording":
+                    yield Update("chunk", self.name, msg.recording_id, batch=msg.batch)
+                frac = reader.position / max(reader.size, 1)
+                if frac - last > 0.01:
+                    last = frac
+                    yield Update("progress", self.name, value=frac)
+            if reader.error:
+                yield Update("error", self.name, value=f"{self.name}: {reader.error}")
+        except (OSError, ValueError) as exc:
+            yield Update("error", self.name, value=f"{self.name}: {exc}")
+        yield Update("done", self.name, value=1.0)
+
+    def _run(self, out: queue.Queue) -> None:
+        for update in self.messages():
+            while not self._stop.is_set():
+                try:
+                    out.put(update, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+
+
+class DataClient:
+    """Owns the sources and the stores (one per recording); applies updates on the render thread."""
+
+    def __init__(self, state: AppState, max_queued: int = 512) -> None:
+        self.state = state
+        self.queue: queue.Queue[Update] = queue.Queue(maxsize=max_queued)
+        self.sources: list[DataSource] = []
+        self.stores: dict[str, Any] = {}
+        self._pending_times: dict[str, list[np.ndarray]] = {}
+        self._seen_timelines: set[str] = set()
+
+    def add(self, source: DataSource) -> None:
+        self.sources.append(source)
+        self.state.progress[source.name] = (0.0, False)
+        source.start(self.queue)
+
+    def load_now(self, source: FileSource) -> None:
+        """Apply a whole file before returning (screenshot mode)."""
+        for update in source.messages():
+            self.apply(update)
+        self.finish_batch()
+
+    def pump(self, budget_s: float = 0.008) -> int:
+        """Apply queued updates until the queue is empty or the budget is spent; never blocks."""
+        deadline = time.perf_counter() + budget_s
+        n = 0
+        while time.perf_counter() < deadline:
+            try:
+                update = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            self.apply(update)
+            n += 1
+        if n:
+            self.finish_batch()
+        return n
+
+    # -- applying ----------------------------------------------------------------------------------
+    def _store_for(self, recording_id: str, application_id: str = ""):
+        from store import TimelineStore
+
+        st = self.stores.get(recording_id)
+        if st is None:
+            st = self.stores[recording_id] = TimelineStore()
+            self.state.recordings[recording_id] = application_id
+        elif application_id:
+            self.state.recordings[recording_id] = application_id
+        return st
+
+    def _activate(self, recording_id: str) -> None:
+        s = self.state
+        if s.recording_id == recording_id:
+            return
+        s.recording_id = recording_id
+        s.application_id = s.recordings.get(recording_id) or None
+        s.store = self.stores[recording_id]
+        s.time.timeline, s.time.user_chose, s.time.times = None, False, {}
+        self._pending_times, self._seen_timelines = {}, set()
+        s.generation += 1
+
+    def apply(self, update: Update) -> None:
+        s = self.state
+        if update.kind == "hello":
+            if update.value == "recording":
+                self._store_for(update.recording_id, update.application_id)
+                self._activate(update.recording_id)  # a new run becomes the active recording
+        elif update.kind == "chunk":
+            st = self._store_for(update.recording_id)
+            if s.recording_id is None:
+                self._activate(update.recording_id)
+            try:
+                st.insert(update.batch)
+            except ValueError as exc:  # store errors are ValueErrors: show, never crash
+                s.errors.append(f"{update.source}: refused chunk: {exc}")
+                return
+            if update.recording_id == s.recording_id:
+                self._index_times(update.batch)
+                s.generation += 1
+        elif update.kind == "progress":
+            s.progress[update.source] = (float(update.value), False)
+        elif update.kind == "done":
+            s.progress[update.source] = (1.0, True)
+        elif update.kind == "error":
+            s.errors.append(str(update.value))
+
+    def _index_times(self, batch: pa.RecordBatch) -> None:
+        info = parse_chunk(batch)
+        for name in info.timelines:
+            col = batch.column(name)
+            vals = col.drop_null().to_numpy() if col.null_count else col.to_numpy()
+            self._pending_times.setdefault(name, []).append(np.asarray(vals, dtype=np.int64))
+
+    def finish_batch(self) -> None:
+        """Merge newly seen times and follow new timelines / the live end."""
+        t = self.state.time
+        for name, parts in self._pending_times.items():
+            old = t.times.get(name)
+            t.times[name] = np.unique(np.concatenate(([old] if old is not None else []) + parts))
+        self._pending_times = {}
+        names = set(self.state.store.timelines()) if self.state.store is not None else set()
+        new = sorted(n for n in names - self._seen_timelines if is_user_timeline(n))
+        self._seen_timelines |= names
+        if t.timeline is None or (new and not t.user_chose):
+            pick = new[0] if new else (self.state.user_timelines() or sorted(names) or [None])[0]
+            if pick is not None:
+                select_timeline(self.state, pick, user=False)
+        if t.follow and t.timeline is not None and not t.playing:
+            rng = self.state.store.time_range(t.timeline)
+            if rng is not None:
+                t.cursor = rng[1]
+
+    def close(self) -> None:
+        for source in self.sources:
+            source.stop()
+
+
+def select_timeline(state: AppState, name: str, user: bool = True) -> None:
+    """Switch the time cursor to ``name``, keeping follow-live and moving to its end."""
+    t = state.time
+    kinds = state.store.timelines()
+    if name not in kinds:
+        raise ValueError(f"unknown timeline {name!r}; known: {sorted(kinds)}")
+    t.timeline, t.kind = name, kinds[name]
+    t.user_chose = t.user_chose or user
+    rng = state.store.time_range(name)
+    if rng is not None:
+        t.cursor = rng[1]

@@ -1,0 +1,123 @@
+"""Timeline panel: timeline selector, play/pause/step/loop/speed, scrubber with per-entity density."""
+
+from __future__ import annotations
+
+import numpy as np
+from imgui_bundle import imgui
+
+from .. import playback
+from ..data_client import select_timeline
+from ..state import AppState
+from ..timefmt import format_time
+from . import PANEL_FLAGS, place, record_item
+
+_BINS = 200
+
+
+def _col(r: int, g: int, b: int, a: int = 255) -> int:
+    return (a << 24) | (b << 16) | (g << 8) | r
+
+
+class TimelinePanel:
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self.density: dict[str, np.ndarray] = {}
+        self.total = np.zeros(_BINS)
+
+    def _refresh(self, state: AppState) -> None:
+        key = (id(state.store), state.generation, state.time.timeline)
+        if key == self._key:
+            return
+        self._key = key
+        self.density = {}
+        t = state.time.timeline
+        if t is None or state.store is None:
+            self.total = np.zeros(_BINS)
+            return
+        for path in state.store.entity_paths()[:200]:
+            counts, _ = state.store.density(path, t, bins=_BINS)
+            if counts.any():
+                self.density[path] = counts
+        self.total = np.sum(list(self.density.values()), axis=0) if self.density else np.zeros(_BINS)
+
+    def draw(self, state: AppState, rect: tuple[float, float, float, float]) -> None:
+        self._refresh(state)
+        place(rect)
+        imgui.begin("Timeline", None, PANEL_FLAGS)
+        self._controls(state)
+        rng = playback.time_range(state)
+        self._scrubber(state, rng, "scrubber", self.total, 22)
+        imgui.begin_child("density")
+        for path, counts in self.density.items():
+            imgui.text(path[-28:].rjust(28))
+            imgui.same_line()
+            self._scrubber(state, rng, f"density:{path}", counts, imgui.get_text_line_height())
+        imgui.end_child()
+        imgui.end()
+
+    def _controls(self, state: AppState) -> None:
+        t = state.time
+        imgui.set_next_item_width(160)
+        if imgui.begin_combo("##timeline", t.timeline or "(no timeline)"):
+            for name in state.all_timelines():
+                if imgui.selectable(name, name == t.timeline)[0]:
+                    select_timeline(state, name)
+                record_item(state, f"timeline_item:{name}")
+            imgui.end_combo()
+        record_item(state, "timeline_combo")
+        for label, key, action in (
+            ("|<", "start", lambda: playback.set_cursor(state, (playback.time_range(state) or (0, 0))[0])),
+            ("<", "step_back", lambda: playback.step(state, -1)),
+            ("Pause" if t.playing else "Play", "play", lambda: playback.toggle_play(state)),
+            (">", "step_fwd", lambda: playback.step(state, +1)),
+            (">|", "end", lambda: _to_end(state)),
+        ):
+            imgui.same_line()
+            if imgui.button(f"{label}###{key}"):
+                action()
+            record_item(state, key)
+        imgui.same_line()
+        t.loop = imgui.checkbox("Loop", t.loop)[1]
+        imgui.same_line()
+        t.follow = imgui.checkbox("Follow", t.follow)[1]
+        imgui.same_line()
+        imgui.set_next_item_width(80)
+        t.speed = imgui.drag_float("##speed", t.speed, 0.05, 0.05, 20.0, "%.2fx")[1]
+        imgui.same_line()
+        imgui.text(format_time(t.cursor if t.timeline else None, t.kind))
+        record_item(state, "cursor_text")
+
+    def _scrubber(self, state, rng, key: str, counts: np.ndarray, height: float) -> None:
+        width = max(imgui.get_content_region_avail().x, 10.0)
+        pos = imgui.get_cursor_screen_pos()
+        imgui.invisible_button(key, imgui.ImVec2(width, height))
+        record_item(state, key)
+        dl = imgui.get_window_draw_list()
+        x0, y0 = pos.x, pos.y
+        dl.add_rect_filled(imgui.ImVec2(x0, y0), imgui.ImVec2(x0 + width, y0 + height), _col(35, 35, 42))
+        peak = float(counts.max()) if len(counts) and counts.max() > 0 else 1.0
+        bw = width / max(len(counts), 1)
+        for i in np.flatnonzero(counts):
+            h = height * (0.3 + 0.7 * counts[i] / peak)
+            dl.add_rect_filled(
+                imgui.ImVec2(x0 + i * bw, y0 + height - h), imgui.ImVec2(x0 + (i + 1) * bw, y0 + height),
+                _col(90, 140, 230, 200),
+            )
+        if rng is None:
+            return
+        span = max(rng[1] - rng[0], 1)
+        cx = x0 + width * (state.time.cursor - rng[0]) / span
+        dl.add_line(imgui.ImVec2(cx, y0), imgui.ImVec2(cx, y0 + height), _col(255, 210, 80), 2.0)
+        if imgui.is_item_active():
+            mx = imgui.get_io().mouse_pos.x
+            frac = min(max((mx - x0) / width, 0.0), 1.0)
+            state.time.playing = False
+            state.time.follow = False
+            playback.set_cursor(state, rng[0] + round(frac * span))
+
+
+def _to_end(state: AppState) -> None:
+    rng = playback.time_range(state)
+    if rng is not None:
+        state.time.cursor = rng[1]
+        state.time.follow = True

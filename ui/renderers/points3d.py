@@ -1,0 +1,99 @@
+"""Points3D: round point sprites; world-space radii scale with distance, negative radii are pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..scene import DEFAULT_POINT_RADIUS, Scene, _apply, _colors, _floats, _fsl
+
+POSITIONS = "Points3D:positions"
+
+VERTEX = """
+#version 330 core
+uniform mat4 view_proj;
+uniform float px_per_unit;  // viewport height * proj[1][1] / 2
+in vec3 in_pos;
+in vec4 in_color;
+in float in_radius;
+out vec4 v_color;
+void main() {
+    vec4 clip = view_proj * vec4(in_pos, 1.0);
+    gl_Position = clip;
+    float px = in_radius < 0.0 ? -2.0 * in_radius : 2.0 * in_radius * px_per_unit / max(clip.w, 1e-5);
+    gl_PointSize = clamp(px, 1.0, 128.0);
+    v_color = in_color;
+}
+"""
+
+FRAGMENT = """
+#version 330 core
+in vec4 v_color;
+out vec4 f_color;
+void main() {
+    vec2 d = gl_PointCoord * 2.0 - 1.0;
+    if (dot(d, d) > 1.0) discard;
+    f_color = v_color;
+}
+"""
+
+
+def build(scene: Scene, path: str, cells: dict, world: np.ndarray) -> None:
+    cell = cells.get(POSITIONS)
+    if cell is None or len(cell.values) == 0:
+        return
+    pts = _apply(world, _fsl(cell.values, 3))
+    n = len(pts)
+    colors = _colors(cells, "Points3D:colors", n, path)
+    radii = _floats(cells, "Points3D:radii", n, DEFAULT_POINT_RADIUS)
+    scale = float(np.cbrt(abs(np.linalg.det(world[:3, :3])))) or 1.0
+    if scale != 1.0:
+        radii = np.where(radii > 0, radii * scale, radii).astype(np.float32)
+    scene.points.add(path, pts, colors, radii)
+    scene._grow(path, pts)
+
+
+class PointsRenderer:
+    """Holds one VBO set of points; ``upload`` when the scene changes, ``draw`` every redraw."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.prog = ctx.program(vertex_shader=VERTEX, fragment_shader=FRAGMENT)
+        self.vao = None
+        self.buffers: list = []
+        self.count = 0
+
+    def upload(self, positions: np.ndarray, colors: np.ndarray, radii: np.ndarray | None) -> None:
+        self.release_buffers()
+        self.count = len(positions)
+        if self.count == 0:
+            return
+        if radii is None:
+            radii = np.full(self.count, DEFAULT_POINT_RADIUS, dtype=np.float32)
+        pos = self.ctx.buffer(np.ascontiguousarray(positions, dtype=np.float32).tobytes())
+        col = self.ctx.buffer(np.ascontiguousarray(colors, dtype=np.uint8).tobytes())
+        rad = self.ctx.buffer(np.ascontiguousarray(radii, dtype=np.float32).tobytes())
+        self.buffers = [pos, col, rad]
+        self.vao = self.ctx.vertex_array(
+            self.prog, [(pos, "3f", "in_pos"), (col, "4f1", "in_color"), (rad, "1f", "in_radius")]
+        )
+
+    def draw(self, view_proj: np.ndarray, proj: np.ndarray, viewport_h: int) -> None:
+        if self.vao is None or self.count == 0:
+            return
+        import moderngl
+
+        self.prog["view_proj"].write(view_proj.T.astype("f4").tobytes())
+        self.prog["px_per_unit"].value = float(viewport_h * proj[1, 1] / 2.0)
+        self.ctx.enable(moderngl.PROGRAM_POINT_SIZE)
+        self.vao.render(moderngl.POINTS, vertices=self.count)
+
+    def release_buffers(self) -> None:
+        if self.vao is not None:
+            self.vao.release()
+        for b in self.buffers:
+            b.release()
+        self.vao, self.buffers, self.count = None, [], 0
+
+    def release(self) -> None:
+        self.release_buffers()
+        self.prog.release()

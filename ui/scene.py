@@ -1,0 +1,161 @@
+"""The 3D scene at the time cursor: per archetype, world-space arrays ready for the renderers.
+
+Built on the render thread from latest-at queries and ``world_transform``; cached by
+(data generation, timeline, cursor, visibility) so an unchanged frame costs nothing.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from rerun_zmq._components import unpack_colors
+
+from .state import AppState
+
+DEFAULT_POINT_RADIUS = -2.0  # negative: UI pixels, as Rerun does
+
+
+def auto_color(path: str) -> np.ndarray:
+    """A stable color per entity path (for data logged without colors)."""
+    hue = (zlib.crc32(path.encode()) % 1000) / 1000.0
+    r, g, b = colorsys.hsv_to_rgb(hue, 0.65, 0.95)
+    return np.array([r * 255, g * 255, b * 255, 255], dtype=np.uint8)
+
+
+def _fsl(values: pa.Array, width: int) -> np.ndarray:
+    flat = values.flatten().to_numpy(zero_copy_only=False)
+    return np.asarray(flat, dtype=np.float32).reshape(-1, width)
+
+
+def _colors(cells: dict, key: str, n: int, path: str) -> np.ndarray:
+    out = np.empty((n, 4), dtype=np.uint8)
+    out[:] = auto_color(path)
+    cell = cells.get(key)
+    if cell is not None and len(cell.values) and n:
+        got = unpack_colors(cell.values)
+        if len(got) == 1:
+            out[:] = got[0]
+        else:
+            m = min(n, len(got))
+            out[:m] = got[:m]
+    return out
+
+
+def _floats(cells: dict, key: str, n: int, default: float) -> np.ndarray:
+    out = np.full(n, default, dtype=np.float32)
+    cell = cells.get(key)
+    if cell is not None and len(cell.values) and n:
+        got = np.asarray(cell.values.to_numpy(zero_copy_only=False), dtype=np.float32)
+        if len(got) == 1:
+            out[:] = got[0]
+        else:
+            m = min(n, len(got))
+            out[:m] = got[:m]
+    return out
+
+
+def _apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    if np.array_equal(m, np.eye(4)):
+        return pts
+    return (pts @ m[:3, :3].T.astype(np.float32) + m[:3, 3].astype(np.float32)).astype(np.float32)
+
+
+@dataclass
+class Batch:
+    """Concatenated primitives of one renderer; ``owners[i]`` = (entity, first row, rows)."""
+
+    positions: list[np.ndarray] = field(default_factory=list)
+    colors: list[np.ndarray] = field(default_factory=list)
+    extra: list[np.ndarray] = field(default_factory=list)
+    owners: list[tuple[str, int, int]] = field(default_factory=list)
+    _rows: int = 0
+
+    def add(self, path: str, positions: np.ndarray, colors: np.ndarray, extra: np.ndarray | None = None) -> None:
+        self.positions.append(positions)
+        self.colors.append(colors)
+        if extra is not None:
+            self.extra.append(extra)
+        self.owners.append((path, self._rows, len(positions)))
+        self._rows += len(positions)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        if not self.positions:
+            return np.zeros((0, 3), np.float32), np.zeros((0, 4), np.uint8), None
+        extra = np.concatenate(self.extra) if self.extra else None
+        return np.concatenate(self.positions), np.concatenate(self.colors), extra
+
+
+@dataclass
+class Scene:
+    """What the 3D view draws: points (extra = radii) and line segments (pairs of vertices)."""
+
+    points: Batch = field(default_factory=Batch)
+    lines: Batch = field(default_factory=Batch)
+    bounds: tuple[np.ndarray, np.ndarray] | None = None
+    entity_bounds: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def _grow(self, path: str, pts: np.ndarray) -> None:
+        if len(pts) == 0:
+            return
+        finite = pts[np.isfinite(pts).all(axis=1)]
+        if len(finite) == 0:
+            return
+        lo, hi = finite.min(axis=0), finite.max(axis=0)
+        old = self.entity_bounds.get(path)
+        self.entity_bounds[path] = (lo, hi) if old is None else (np.minimum(old[0], lo), np.maximum(old[1], hi))
+        b = self.bounds
+        self.bounds = (lo, hi) if b is None else (np.minimum(b[0], lo), np.maximum(b[1], hi))
+
+
+def build_scene(state: AppState) -> Scene:
+    """Query every visible entity at the cursor and turn its archetypes into draw arrays."""
+    from .renderers import ARCHETYPE_BUILDERS
+
+    scene = Scene()
+    st = state.store
+    if st is None:
+        return scene
+    timeline = state.time.timeline
+    t = state.time.cursor
+    for path in st.entity_paths():
+        if not state.is_visible(path):
+            continue
+        cells = st.latest_at(path, timeline, t)
+        if not cells:
+            continue
+        keys = {k.split(":", 1)[0] for k in cells}
+        builders = [ARCHETYPE_BUILDERS[a] for a in keys if a in ARCHETYPE_BUILDERS]
+        if not builders:
+            continue
+        world = st.world_transform(path, timeline, t)
+        for build in builders:
+            build(scene, path, cells, world)
+    return scene
+
+
+def pick(scene: Scene, view_proj: np.ndarray, size: tuple[int, int], xy: tuple[float, float],
+         max_px: float = 8.0) -> tuple[str, int] | None:
+    """The (entity, instance) of the point or line vertex drawn nearest to pixel ``xy``, if close."""
+    best: tuple[float, str, int] | None = None
+    for batch, per in ((scene.points, 1), (scene.lines, 2)):
+        pos, _, _ = batch.arrays()
+        if len(pos) == 0:
+            continue
+        clip = np.c_[pos, np.ones(len(pos), np.float32)] @ view_proj.T.astype(np.float32)
+        w = clip[:, 3]
+        ok = w > 1e-6
+        sx = (clip[:, 0] / np.where(ok, w, 1) * 0.5 + 0.5) * size[0]
+        sy = (0.5 - clip[:, 1] / np.where(ok, w, 1) * 0.5) * size[1]
+        d2 = np.where(ok, (sx - xy[0]) ** 2 + (sy - xy[1]) ** 2, np.inf)
+        i = int(np.argmin(d2))
+        if d2[i] <= max_px**2 and (best is None or d2[i] < best[0]):
+            for path, first, rows in batch.owners:
+                if first <= i < first + rows:
+                    best = (float(d2[i]), path, (i - first) // per)
+                    break
+    return None if best is None else (best[1], best[2])
