@@ -14,7 +14,7 @@ from ._batcher import BatcherConfig
 from ._chunk import build_chunk, concat_instances
 from ._entity_path import canonical_path
 from ._errors import NotYetAvailableError, report, set_strict_mode, strict_mode
-from ._recording import RecordingStream, resolve
+from ._recording import RecordingStream, _thread, resolve
 from ._sinks import MemorySink
 from ._time import array_to_int64
 from .archetypes._base import ComponentColumn
@@ -68,13 +68,16 @@ def _rec(recording: RecordingStream | None) -> RecordingStream | None:
 def log(entity_path, entity=None, *extra, static: bool = False, timeless: bool = False,
         recording: RecordingStream | None = None, strict: bool | None = None) -> None:
     """Log archetypes (or component batches) to ``entity_path`` at the thread's current time."""
-    rec = resolve(recording)
+    rec = resolve(recording) if recording is not None else (getattr(_thread, "rec", None) or _recording._global)
     if rec is None:
         return
-    entities = (entity, *extra) if entity is not None else extra
     if strict is None:
-        rec.log(entity_path, *entities, static=static or timeless)
+        if not extra:
+            rec.log(entity_path, entity, static=static or timeless)
+        else:
+            rec.log(entity_path, entity, *extra, static=static or timeless)
         return
+    entities = (entity, *extra) if entity is not None else extra
     prev = getattr(_strict_tls(), "strict", None)
     _strict_tls().strict = strict
     try:
@@ -91,7 +94,7 @@ def _strict_tls():
 
 def set_time(timeline: str, *, sequence=None, duration=None, timestamp=None, recording=None) -> None:
     """Set the current time of ``timeline`` on this thread (exactly one of the keywords)."""
-    rec = resolve(recording)
+    rec = resolve(recording) if recording is not None else (getattr(_thread, "rec", None) or _recording._global)
     if rec is not None:
         rec.set_time(timeline, sequence=sequence, duration=duration, timestamp=timestamp)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ._chunk import LOG_TIME, build_chunk, concat_instances
+from ._chunk import LOG_TIME, build_chunk, concat_instances, make_schema
 
 
 def _env_float(name: str, default: float) -> float:
@@ -56,9 +56,10 @@ class BatcherConfig:
 class _Acc:
     """Rows of one (entity, static, timelines, components) signature awaiting a chunk."""
 
-    __slots__ = ("entity", "static", "tsig", "ckeys", "ctypes", "archetypes", "ns", "ctr", "times", "datas")
+    __slots__ = ("entity", "static", "tsig", "ckeys", "ctypes", "archetypes", "ns", "ctr", "times", "datas",
+                 "schema")
 
-    def __init__(self, entity, static, tsig, batches, archetypes):
+    def __init__(self, entity, static, tsig, batches, archetypes, schema):
         self.entity = entity
         self.static = static
         self.tsig = tsig
@@ -69,6 +70,7 @@ class _Acc:
         self.ctr: list[int] = []
         self.times: list[list[int]] = [[] for _ in range(len(tsig) + (0 if static else 1))]
         self.datas: list[list] = [[] for _ in batches]
+        self.schema = schema
 
     def build(self) -> pa.RecordBatch:
         n = len(self.ns)
@@ -84,12 +86,10 @@ class _Acc:
         for key, dtype, datas in zip(self.ckeys, self.ctypes, self.datas):
             values, lengths = concat_instances(datas, dtype)
             comps[key] = (dtype, values, lengths)
-        return build_chunk(self.entity, row_ids, times, comps, self.archetypes, self.static)
-
-
-def _nbytes(data) -> int:
-    nb = getattr(data, "nbytes", None)
-    return nb if nb is not None else 16 * len(data)
+        if self.schema is None:
+            self.schema = make_schema(self.entity, {k: v[0] for k, v in times.items()},
+                                      [(k, v[0]) for k, v in comps.items()], self.archetypes, self.static)
+        return build_chunk(self.entity, row_ids, times, comps, self.archetypes, self.static, self.schema)
 
 
 class Batcher:
@@ -109,6 +109,8 @@ class Batcher:
         self._wake = threading.Condition(self._lock)
         self._done = threading.Condition(threading.Lock())
         self._accs: dict[tuple, _Acc] = {}
+        #: chunk schema per accumulator key, built once (see ``_emit``)
+        self._schemas: dict[tuple, object] = {}
         #: accumulator sets cut off by the byte/row thresholds, awaiting the thread
         self._sealed: list[dict[tuple, _Acc]] = []
         self._ready: list[pa.RecordBatch] = []
@@ -137,16 +139,24 @@ class Batcher:
             self._counter += n
             return ns, first
 
-    def push(self, entity: str, static: bool, tsig: tuple, tvalues: list, batches, archetypes: tuple) -> int:
-        """Append one row; returns its log_time (ns)."""
-        key = (entity, static, tsig, tuple((b.key, b.arrow_type) for b in batches))
+    def push(self, entity: str, static: bool, tsig: tuple, tvalues: list, batches, archetypes: tuple,
+             sig: tuple) -> int:
+        """Append one row; returns its log_time (ns).
+
+        ``sig`` is ``batches_signature(batches)``: arrow types by identity, which is safe because an
+        accumulator keeps its first batch's type objects alive, so an equal id means the same type.
+        """
+        key = (entity, static, tsig, sig)
         size = 0
         for b in batches:
-            size += _nbytes(b.data)
+            try:
+                size += b.data.nbytes
+            except AttributeError:
+                size += 16 * len(b.data)
         with self._lock:
             acc = self._accs.get(key)
             if acc is None:
-                acc = self._accs[key] = _Acc(entity, static, tsig, batches, archetypes)
+                acc = self._accs[key] = _Acc(entity, static, tsig, batches, archetypes, self._schemas.get(key))
             ns = time.time_ns()
             if ns < self._last_ns:
                 ns = self._last_ns
@@ -250,13 +260,18 @@ class Batcher:
                 return
 
     def _emit(self, acc_sets: list[dict], ready: list) -> None:
-        for acc in (a for accs in acc_sets for a in accs.values()):
-            try:
-                batch = acc.build()
-            except Exception as exc:  # noqa: BLE001 - reported to the user, never kills the thread
-                self._report(exc)
-                continue
-            self._deliver(batch)
+        schemas = self._schemas
+        if len(schemas) > 10_000:
+            schemas.clear()
+        for accs in acc_sets:
+            for key, acc in accs.items():
+                try:
+                    batch = acc.build()
+                except Exception as exc:  # noqa: BLE001 - reported to the user, never kills the thread
+                    self._report(exc)
+                    continue
+                schemas[key] = acc.schema
+                self._deliver(batch)
         for batch in ready:
             self._deliver(batch)
 

@@ -202,13 +202,15 @@ def build_chunk(
     components: Mapping[str, tuple[pa.DataType, pa.Array, np.ndarray]],
     archetypes: Sequence[str],
     is_static: bool,
+    schema: pa.Schema | None = None,
 ) -> pa.RecordBatch:
     """Assemble a chunk.
 
     ``row_ids``: (n, 2) uint64; ``times``: timeline -> (kind, int64 values of length n);
     ``components``: key -> (element type, flat values, per-row lengths of length n).
+    ``schema``: the result of ``make_schema`` for these arguments, when the caller cached it.
     """
-    schema = make_schema(
+    schema = schema or make_schema(
         entity_path,
         {name: kind for name, (kind, _) in times.items()},
         [(key, dtype) for key, (dtype, _, _) in components.items()],

@@ -16,11 +16,13 @@ from ._errors import report, warn_user
 from ._sinks import BufferedSink, FileSink, MemorySink, Sink
 from ._time import ThreadTime, to_duration_ns, to_sequence, to_timestamp_ns
 from ._wire import ChunkMsg, Hello
-from .archetypes._base import Archetype, ComponentBatch
+from .archetypes._base import Archetype, ComponentBatch, batches_signature
 
 ENV_APP = "RERUN_ZMQ_APPLICATION_ID"
 ENV_REC = "RERUN_ZMQ_RECORDING_ID"
 _live: weakref.WeakSet[RecordingStream] = weakref.WeakSet()
+#: raw entity path string -> canonical path, for paths already validated
+_PATHS: dict[str, str] = {}
 _global: RecordingStream | None = None
 _thread = threading.local()
 
@@ -87,6 +89,13 @@ class RecordingStream:
         return t
 
     def set_time(self, timeline: str, *, sequence=None, duration=None, timestamp=None) -> None:
+        if type(sequence) is int and duration is None and timestamp is None and type(timeline) is str and timeline:
+            try:
+                t = self._tls.t
+            except AttributeError:
+                t = self._time()
+            t.set(timeline, "sequence", sequence)
+            return
         given = [k for k, v in (("sequence", sequence), ("duration", duration), ("timestamp", timestamp)) if v is not None]
         try:
             if not isinstance(timeline, str) or not timeline:
@@ -121,17 +130,22 @@ class RecordingStream:
         self._time().reset()
 
     # -- logging -----------------------------------------------------------------------------------
-    def log(self, entity_path, *entities, static: bool = False) -> None:
-        if not self.enabled:
-            return
+    def _path(self, entity_path) -> str | None:
+        """Canonical path (cached per string), or None after reporting why it is unusable."""
         try:
             path = canonical_path(entity_path)
         except (TypeError, ValueError) as exc:
             report(type(exc)(f"rr.log: {exc}"))
-            return
+            return None
         if is_reserved(path):
             report(ValueError(f"rr.log({path!r}): entity path parts starting with '__' are reserved"))
-            return
+            return None
+        if type(entity_path) is str and len(_PATHS) < 100_000:
+            _PATHS[entity_path] = path
+        return path
+
+    def _collect(self, path: str, entities: tuple) -> tuple[list, tuple, tuple] | None:
+        """The component batches and archetype names of a log call (the general, slower path)."""
         batches: dict[str, ComponentBatch] = {}
         names: list[str] = []
         for ent in entities:
@@ -158,16 +172,39 @@ class RecordingStream:
                     f"rr.log({path!r}): expected an archetype such as rr.Points3D(...), got {type(ent).__name__}"
                 ))
         if not batches:
+            return None
+        out = list(batches.values())
+        return out, tuple(names), batches_signature(out)
+
+    def log(self, entity_path, *entities, static: bool = False) -> None:
+        if not self.enabled:
             return
-        t = self._time()
+        path = _PATHS.get(entity_path) if type(entity_path) is str else None
+        if path is None:
+            path = self._path(entity_path)
+            if path is None:
+                return
+        ent = entities[0] if len(entities) == 1 else None
+        if isinstance(ent, Archetype) and not ent._errors and ent._batches:
+            batches, names, sig = ent._batches, (ent.archetype_name,), ent._sig  # the common case, kept lean
+        else:
+            got = self._collect(path, entities)
+            if got is None:
+                return
+            batches, names, sig = got
         if static:
-            self.batcher.push(path, True, (), (), list(batches.values()), tuple(names))
+            self.batcher.push(path, True, (), (), batches, names, sig)
             return
-        sig, values = t.sig, t.values
+        try:
+            t = self._tls.t
+        except AttributeError:
+            t = self._time()
         if self.log_tick:
             self._tick += 1
-            sig, values = sig + (("log_tick", "sequence"),), [*values, self._tick]
-        self.batcher.push(path, False, sig, values, list(batches.values()), tuple(names))
+            self.batcher.push(path, False, t.sig + (("log_tick", "sequence"),), [*t.values, self._tick], batches,
+                              names, sig)
+        else:
+            self.batcher.push(path, False, t.sig, t.values, batches, names, sig)
 
     def send_chunk(self, batch) -> None:
         """Queue a prebuilt chunk (used by ``send_columns``)."""
@@ -302,8 +339,6 @@ def _close_all_at_exit() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _thread
-    _thread = threading.local()
     for rec in list(_live):
         rec.after_fork_in_child()
 

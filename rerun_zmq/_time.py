@@ -27,8 +27,12 @@ class ThreadTime:
         self.tick = 0
 
     def set(self, name: str, kind: str, value: int) -> None:
+        names = self.names
+        if names and names[-1] == name and self.kinds[-1] == kind:  # the usual single-timeline loop
+            self.values[-1] = value
+            return
         try:
-            i = self.names.index(name)
+            i = names.index(name)
         except ValueError:
             self.names.append(name)
             self.kinds.append(kind)
