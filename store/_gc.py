@@ -25,11 +25,17 @@ class GcReport:
     num_rows: int = 0
     num_bytes: int = 0
     time_ranges: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    #: entity -> [rows, chunks, bytes] dropped
+    per_entity: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, chunk: StoredChunk) -> None:
         self.num_chunks += 1
         self.num_rows += chunk.num_rows
         self.num_bytes += chunk.nbytes
+        tally = self.per_entity.setdefault(chunk.entity, [0, 0, 0])
+        tally[0] += chunk.num_rows
+        tally[1] += 1
+        tally[2] += chunk.nbytes
         ranges = self.time_ranges.setdefault(chunk.entity, {})
         for tl in chunk.times:
             span = chunk.time_span(tl, ANY_ROW)

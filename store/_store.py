@@ -54,6 +54,8 @@ class TimelineStore:
     # -- insertion -------------------------------------------------------------------------------
     def insert(self, batch: pa.RecordBatch) -> int:
         """Validate and store one chunk (refused whole on error); returns the rows stored."""
+        if not isinstance(batch, pa.RecordBatch):
+            raise TypeError(f"insert() takes a chunk (pyarrow.RecordBatch), got {type(batch).__name__}")
         chunk = StoredChunk(batch)
         self._validate(chunk)
         pieces = compaction.split_batch(batch)
@@ -156,8 +158,8 @@ class TimelineStore:
         if report.num_chunks:
             self.dropped.append(report)
             out = events if events is not None else []
-            for entity, ranges in report.time_ranges.items():
-                out.append(DataDropped(entity, report.num_rows, report.num_chunks, report.num_bytes, ranges))
+            for entity, (rows, n, nbytes) in report.per_entity.items():
+                out.append(DataDropped(entity, rows, n, nbytes, report.time_ranges.get(entity, {})))
             if events is None:
                 self._events.emit(out)
         return report

@@ -1,0 +1,95 @@
+"""Refusing malformed chunks whole, splitting oversize ones, and the viewer's summary API."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from rerun_zmq._chunk import build_chunk
+from store import (
+    ComponentTypeMismatchError,
+    MalformedChunkError,
+    TimelineKindMismatchError,
+    TimelineStore,
+    UnknownEntityError,
+)
+
+from store_oracle import Row, Write, build
+
+
+def _scalars(entity, frames, values, kind="sequence", dtype=pa.float64(), start=1):
+    n = len(frames)
+    rids = np.stack([np.arange(start, start + n), np.zeros(n)], axis=1).astype(np.uint64)
+    return build_chunk(
+        entity, rids, {"frame": (kind, np.asarray(frames, dtype=np.int64))},
+        {"Scalars:scalars": (dtype, pa.array(values, type=dtype), np.ones(n, dtype=np.int64))},
+        ["Scalars"], False,
+    )
+
+
+def _state(store):
+    return store.row_counts(), store.num_chunks(), store.total_bytes, store.timelines()
+
+
+def test_malformed_chunks_are_refused_whole():
+    store = TimelineStore()
+    store.insert(_scalars("/s", [1, 2], [1.0, 2.0]))
+    before = _state(store)
+    with pytest.raises(MalformedChunkError) as info:
+        store.insert(pa.record_batch({"x": [1]}))
+    assert "metadata" in info.value.reason
+    with pytest.raises(ComponentTypeMismatchError):
+        store.insert(_scalars("/s", [3], [3], dtype=pa.int64(), start=10))
+    with pytest.raises(TimelineKindMismatchError):
+        store.insert(_scalars("/t", [3], [3.0], kind="duration", start=20))
+    bad_clear = build_chunk(
+        "/s", np.array([[30, 0]], dtype=np.uint64), {"frame": ("sequence", np.array([1]))},
+        {"Clear:is_recursive": (pa.int8(), pa.array([1], type=pa.int8()), np.array([1]))}, ["Clear"], False,
+    )
+    with pytest.raises(MalformedChunkError):
+        store.insert(bad_clear)
+    assert _state(store) == before
+    with pytest.raises(TypeError):
+        store.insert(_scalars("/s", [3], [3.0]).to_pydict())  # type: ignore[arg-type]
+
+
+def test_oversize_chunks_are_split_and_answer_the_same():
+    n = 20_000
+    frames = np.arange(n)[::-1]  # times descending while RowIds ascend
+    store = TimelineStore()
+    store.insert(_scalars("/big", frames, np.arange(n, dtype=np.float64)))
+    assert store.num_chunks() >= 5
+    assert store.row_counts()["/big"] == n
+    table = store.range("/big", "frame", 100, 199)
+    assert table.column("frame").to_pylist() == list(range(100, 200))
+    assert store.latest_at("/big", "frame", 5_000)["Scalars:scalars"].values.to_pylist() == [n - 1 - 5_000.0]
+
+
+def test_small_chunks_are_compacted():
+    store = TimelineStore()
+    for i in range(200):
+        store.insert(_scalars("/s", [i], [float(i)], start=i + 1))
+    store.compact()
+    assert store.num_chunks() <= 2
+    assert store.range("/s", "frame", 0, 1000).num_rows == 200
+    assert store.latest_at("/s", "frame", 150)["Scalars:scalars"].values.to_pylist() == [150.0]
+
+
+def test_summary_for_the_viewer():
+    store = TimelineStore()
+    store.insert(_scalars("/a", np.arange(0, 100), np.zeros(100)))
+    store.insert(_scalars("/b", np.arange(50, 60), np.zeros(10), start=1000))
+    store.insert(build(Write("/c", True, [Row((5000, 0), {}, {"Test:a": [1]})])))
+    assert store.entity_paths() == ["/a", "/b", "/c"]
+    assert store.row_counts() == {"/a": 100, "/b": 10, "/c": 1}
+    assert store.time_range("frame") == (0, 99)
+    counts, edges = store.density("/b", "frame", bins=10)
+    assert counts.sum() == 10 and counts[5] == 10 and edges[0] == 0
+    counts, _ = store.density("/a", "frame", bins=4, t0=0, t1=49)
+    assert counts.tolist() == [13, 12, 12, 13]
+    assert store.components("/a") == {"Scalars:scalars": pa.float64()}
+    assert store.latest_at("/c", None, 0)["Test:a"].values.to_pylist() == [1]
+    with pytest.raises(UnknownEntityError):
+        store.components("/zzz")
+    assert sum(b.num_rows for b in store.chunks()) == 111
