@@ -176,6 +176,16 @@ def _pack(rgba: np.ndarray) -> np.ndarray:
     return (c[:, 0] << 24) | (c[:, 1] << 16) | (c[:, 2] << 8) | c[:, 3]
 
 
+def _pack_u8(rgb: np.ndarray) -> np.ndarray:
+    """``(n, 3|4)`` uint8 -> packed uint32 without widening: the bytes R,G,B,A read as big-endian."""
+    n = len(rgb)
+    rgba = np.empty((n, 4), dtype=np.uint8)
+    rgba[:, : rgb.shape[1]] = rgb
+    if rgb.shape[1] == 3:
+        rgba[:, 3] = 255
+    return rgba.view(">u4").reshape(n).astype(np.uint32)
+
+
 def _pack_one(rgba: Sequence) -> int | None:
     """Fast path for one color given as 3-4 Python ints 0..255 or floats; ``None`` if not that."""
     kinds = {type(v) for v in rgba}
@@ -210,6 +220,13 @@ def colors(value: Any) -> np.ndarray:
             return np.array((packed,), dtype=np.uint32)
     if isinstance(value, np.ndarray) and value.dtype == np.uint32 and value.ndim == 1:
         return value.copy()
+    if (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.uint8
+        and value.ndim == 2
+        and value.shape[1] in (3, 4)
+    ):
+        return _pack_u8(value)
     arr = value if isinstance(value, np.ndarray) else _numbers(value, None, what)
     if arr.dtype.kind not in "uif":
         raise TypeError(f"expected {what}, got dtype {arr.dtype}")

@@ -15,20 +15,25 @@ FORMAT = pa.struct(
     [("width", pa.uint32()), ("height", pa.uint32()), ("channels", pa.uint8()), ("datatype", pa.string())]
 )
 _CHANNELS = {"L": 1, "RGB": 3, "BGR": 3, "RGBA": 4, "BGRA": 4}
+_SHAPES_1 = "an image of shape (H, W) or (H, W, 1) of integers or floats"
 _SHAPES = "an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) of integers or floats"
 
 
-def image_buffer(image: Any) -> tuple[pa.Array, list[dict]]:
-    """An image array -> (one-element ``binary`` buffer of row-major pixels, [format dict])."""
+def image_buffer(image: Any, single_channel: bool = False) -> tuple[pa.Array, list[dict]]:
+    """An image array -> (one-element ``binary`` buffer of row-major pixels, [format dict]).
+
+    ``single_channel`` accepts only (H, W) or (H, W, 1) (depth and segmentation images).
+    """
+    shapes = _SHAPES_1 if single_channel else _SHAPES
     arr = np.asarray(image)
     if arr.dtype.kind not in "uif":
-        raise TypeError(f"expected {_SHAPES}, got dtype {arr.dtype}")
+        raise TypeError(f"expected {shapes}, got dtype {arr.dtype}")
     if arr.ndim == 2:
         channels = 1
-    elif arr.ndim == 3 and arr.shape[2] in (1, 3, 4):
+    elif arr.ndim == 3 and arr.shape[2] in ((1,) if single_channel else (1, 3, 4)):
         channels = arr.shape[2]
     else:
-        raise ValueError(f"expected {_SHAPES}, got shape {arr.shape}")
+        raise ValueError(f"expected {shapes}, got shape {arr.shape}")
     data = arr.astype(arr.dtype.newbyteorder("="), copy=False).tobytes()  # always a copy
     if len(data) >= 2**31:
         raise ValueError(f"expected an image under 2 GiB, got {len(data)} bytes")

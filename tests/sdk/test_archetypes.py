@@ -21,6 +21,7 @@ from .archetype_cases import (
     COLOR_CASES_OURS,
     VALID,
 )
+from .archetype_extra_cases import INVALID_EXTRA, VALID_EXTRA
 from .archetype_invalid_cases import INVALID
 
 
@@ -97,7 +98,7 @@ def test_clamp_instances_rows():
     assert got.tolist() == [[1, 2, 3], [1, 2, 3]]
 
 
-@pytest.mark.parametrize("case", VALID, ids=[c[0] for c in VALID])
+@pytest.mark.parametrize("case", VALID + VALID_EXTRA, ids=[c[0] for c in VALID + VALID_EXTRA])
 def test_valid(case, strict):
     _, factory, expected = case
     arch = factory()
@@ -115,7 +116,7 @@ def test_boxes2d_formats(fmt, strict):
     assert got == {"Boxes2D:half_sizes": [half], "Boxes2D:centers": [center]}
 
 
-@pytest.mark.parametrize("case", INVALID, ids=[c[0] for c in INVALID])
+@pytest.mark.parametrize("case", INVALID + INVALID_EXTRA, ids=[c[0] for c in INVALID + INVALID_EXTRA])
 def test_invalid_strict(case, strict):
     _, factory, field, exc, words, _ = case
     with pytest.raises(exc) as info:
@@ -124,7 +125,7 @@ def test_invalid_strict(case, strict):
     assert f".{field}: " in message and words in message, message
 
 
-@pytest.mark.parametrize("case", INVALID, ids=[c[0] for c in INVALID])
+@pytest.mark.parametrize("case", INVALID + INVALID_EXTRA, ids=[c[0] for c in INVALID + INVALID_EXTRA])
 def test_invalid_lenient(case, lenient):
     _, factory, field, exc, words, primary = case
     arch = factory()
@@ -194,6 +195,13 @@ def test_repr_and_public_names():
     assert repr(rra.Points3D([1, 2, 3], radii=1)) == "rr.Points3D(positions=<1>, radii=<1>)"
     for name in rra.__all__:
         assert getattr(rra, name) is not None
+
+
+def test_encoded_image_from_path(tmp_path):
+    path = tmp_path / "x.JPG"
+    path.write_bytes(b"\xff\xd8\xff")
+    got = as_pylists(rra.EncodedImage(path=path))
+    assert got == {"EncodedImage:blob": [b"\xff\xd8\xff"], "EncodedImage:media_type": ["image/jpeg"]}
 
 
 def test_scalars_columns_several_series():
