@@ -1,0 +1,74 @@
+"""Viewer test fixtures: ONE private Xvfb per session (``-noreset -displayfd``), the DNA recording,
+and a headless (EGL) ``Viewer`` driven by injecting input into ImGui's io."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from ._dna import write_dna
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="session")
+def xvfb_display():
+    """DISPLAY of a private Xvfb started for this test session."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb xauth libegl1)")
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-noreset", "-nolisten", "tcp", "-screen", "0", "1600x1000x24"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as f:
+            number = f.readline().strip()
+        if not number:
+            pytest.skip("Xvfb did not start")
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def dna_rrd(tmp_path_factory) -> str:
+    path = str(tmp_path_factory.mktemp("dna") / "dna.rrd")
+    write_dna(path)
+    return path
+
+
+def run_viewer(display: str, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
+    """``python -m rerun_zmq ARGS`` under ``display``."""
+    env = dict(os.environ, DISPLAY=display)
+    return subprocess.run([sys.executable, "-m", "rerun_zmq", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture
+def viewer(dna_rrd):
+    """A headless viewer (EGL, no window) with the DNA recording loaded, at the end of stable_time."""
+    from ui.app import Viewer
+    from ui.state import Options
+
+    try:
+        v = Viewer(Options(headless=True, window_size=(1000, 600)))
+    except Exception as exc:  # no EGL on this machine
+        pytest.skip(f"headless EGL context unavailable: {exc}")
+    try:
+        v.open_file(dna_rrd, wait=True)
+        for _ in range(3):
+            v.step()
+        yield v
+    finally:
+        v.close()
