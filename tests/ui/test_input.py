@@ -1,0 +1,120 @@
+"""Injected input: clicks go straight into ImGui's io of a headless viewer, frame by frame."""
+
+from __future__ import annotations
+
+from imgui_bundle import imgui
+
+from ._dna import BEAD, LEFT, RIGHT, color_mask
+
+
+def click(viewer, key: str, button: int = 0) -> None:
+    """Move to the centre of the widget recorded as ``key``, press and release over a few frames."""
+    x0, y0, x1, y1 = viewer.state.ui_rects[key]
+    io = imgui.get_io()
+    io.add_mouse_pos_event((x0 + x1) / 2, (y0 + y1) / 2)
+    viewer.step()
+    io.add_mouse_button_event(button, True)
+    viewer.step()
+    io.add_mouse_button_event(button, False)
+    viewer.step()
+
+
+def view_image(viewer):
+    viewer.step()
+    return viewer.gpus[viewer.state.views[0].name].read()
+
+
+def test_tree_lists_implicit_parents_and_row_counts(viewer):
+    keys = viewer.state.ui_rects
+    assert "tree:/dna" in keys  # never logged: an implicit parent
+    assert "tree:/dna/structure/scaffolding/beads" in keys
+    assert viewer.tree.rows["/dna/structure/scaffolding/beads"] == 40
+
+
+def test_clicking_an_entity_selects_it(viewer):
+    assert viewer.state.selected is None
+    click(viewer, "tree:/dna/structure/left")
+    assert viewer.state.selected == "/dna/structure/left"
+
+
+def test_eye_toggle_hides_and_shows_points(viewer):
+    img = view_image(viewer)
+    assert color_mask(img, LEFT).sum() > 100
+    click(viewer, "eye:/dna/structure/left")
+    assert not viewer.state.is_visible("/dna/structure/left")
+    img = view_image(viewer)
+    assert color_mask(img, LEFT).sum() == 0
+    assert color_mask(img, RIGHT).sum() > 100
+    click(viewer, "eye:/dna/structure/left")
+    assert color_mask(view_image(viewer), LEFT).sum() > 100
+
+
+def test_subtree_eye_hides_every_descendant(viewer):
+    click(viewer, "eye:/dna/structure")
+    img = view_image(viewer)
+    for rgb in (LEFT, RIGHT):
+        assert color_mask(img, rgb).sum() == 0
+    assert color_mask(img, BEAD, 12).sum() == 0
+
+
+def test_timeline_selector_switches_timelines(viewer):
+    assert viewer.state.time.timeline == "stable_time"
+    click(viewer, "timeline_combo")
+    viewer.step()  # a popup settles its size and position on its first frames
+    viewer.step()
+    assert "timeline_item:log_time" in viewer.state.ui_rects
+    click(viewer, "timeline_item:log_time")
+    assert viewer.state.time.timeline == "log_time"
+    assert viewer.state.time.kind == "timestamp"
+
+
+def test_play_advances_the_cursor(viewer):
+    t = viewer.state.time
+    click(viewer, "step_back")
+    start = t.cursor
+    click(viewer, "play")
+    assert t.playing
+    for _ in range(5):
+        viewer.step()
+    assert t.cursor > start
+    click(viewer, "play")
+    assert not t.playing
+
+
+def test_step_moves_between_data_times(viewer):
+    t = viewer.state.time
+    end = t.cursor
+    click(viewer, "step_back")
+    assert t.cursor == t.times["stable_time"][-2] and t.cursor < end
+    click(viewer, "step_fwd")
+    assert t.cursor == end
+
+
+def test_scrubber_click_moves_cursor_to_start(viewer):
+    x0, y0, x1, y1 = viewer.state.ui_rects["scrubber"]
+    viewer.state.ui_rects["_left"] = (x0, y0, x0 + 1, y1)
+    click(viewer, "_left")
+    rng = viewer.state.store.time_range("stable_time")
+    assert viewer.state.time.cursor == rng[0]
+    assert not viewer.state.time.follow
+
+
+def test_drag_rotates_camera_and_redraws(viewer):
+    view = viewer.state.views[0]
+    gpu = viewer.gpus[view.name]
+    before, redraws = view.camera.yaw, gpu.redraws
+    viewer.step()
+    assert gpu.redraws == redraws  # nothing changed: the last image is reused
+    x0, y0, x1, y1 = viewer.state.ui_rects[f"view:{view.name}"]
+    io = imgui.get_io()
+    io.add_mouse_pos_event((x0 + x1) / 2, (y0 + y1) / 2)
+    viewer.step()
+    io.add_mouse_button_event(0, True)
+    viewer.step()
+    for i in range(1, 4):
+        io.add_mouse_pos_event((x0 + x1) / 2 + 20 * i, (y0 + y1) / 2)
+        viewer.step()
+    io.add_mouse_button_event(0, False)
+    viewer.step()
+    assert view.camera.yaw != before
+    assert gpu.redraws > redraws
