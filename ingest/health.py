@@ -1,0 +1,54 @@
+"""Health counters of the ingest: totals, per-producer rejections, and rates for the periodic log line."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Health:
+    """Process-wide counters; ``snapshot()`` is what the log line and the viewer's ``stats`` event show."""
+
+    started: float = field(default_factory=time.monotonic)
+    messages: int = 0
+    rows: int = 0
+    bytes: int = 0
+    chunks: int = 0
+    duplicates: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    dropped_rows: int = 0
+    dropped_bytes: int = 0
+    connections: int = 0
+    disconnects: int = 0
+    queue_depth: int = 0
+    _last: tuple[float, int, int] = (0.0, 0, 0)
+
+    def reject(self, code: str) -> None:
+        self.rejected[code] += 1
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    def rates(self) -> tuple[float, float]:
+        """(rows/s, bytes/s) since the previous call."""
+        now = time.monotonic()
+        t0, r0, b0 = self._last or (self.started, 0, 0)
+        if t0 == 0.0:
+            t0 = self.started
+        dt = max(now - t0, 1e-9)
+        self._last = (now, self.rows, self.bytes)
+        return (self.rows - r0) / dt, (self.bytes - b0) / dt
+
+    def snapshot(self, producers: int) -> dict:
+        rows_s, bytes_s = self.rates()
+        return {
+            "producers": producers, "connections": self.connections, "rows": self.rows, "bytes": self.bytes,
+            "chunks": self.chunks, "rows_per_s": round(rows_s, 1), "bytes_per_s": round(bytes_s, 1),
+            "queue_depth": self.queue_depth, "rejected": self.rejected_total,
+            "rejected_by_code": dict(self.rejected), "dropped_rows": self.dropped_rows,
+            "dropped_bytes": self.dropped_bytes, "duplicates": self.duplicates,
+            "uptime_s": round(time.monotonic() - self.started, 3),
+        }

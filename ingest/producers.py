@@ -1,0 +1,85 @@
+"""Per-connection producer state: what it said in HELLO, what was received, stored, refused, dropped."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Producer:
+    """One producer connection (keyed by its ZeroMQ routing id)."""
+
+    identity: bytes
+    producer_id: str = ""
+    application_id: str = ""
+    recording_id: str = ""
+    store_kind: str = "recording"
+    #: highest CHUNK seq accepted for processing (duplicates at or below are ignored)
+    received_seq: int = 0
+    #: every CHUNK up to this seq is stored or refused (what ACK reports)
+    done_seq: int = 0
+    acked_seq: int = -1
+    rows: int = 0
+    bytes: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    dropped_rows: int = 0
+    dropped_bytes: int = 0
+    last_seen: float = field(default_factory=time.monotonic)
+
+    @property
+    def hello(self) -> bool:
+        return bool(self.producer_id)
+
+    def summary(self) -> dict:
+        return {"producer_id": self.producer_id, "application_id": self.application_id,
+                "recording_id": self.recording_id, "rows": self.rows, "bytes": self.bytes,
+                "done_seq": self.done_seq, "rejected": dict(self.rejected),
+                "dropped_rows": self.dropped_rows, "dropped_bytes": self.dropped_bytes}
+
+
+class Registry:
+    """Connections by routing id, plus the last stored seq of recently seen producer ids.
+
+    A producer that reconnects (new routing id, same producer id) says HELLO again and is told the
+    seq it can resume after, so resent chunks are stored exactly once while this ingest lives.
+    """
+
+    def __init__(self, remember: int = 4096) -> None:
+        self.by_identity: dict[bytes, Producer] = {}
+        self._resume: OrderedDict[str, Producer] = OrderedDict()
+        self._remember = remember
+
+    def get(self, identity: bytes) -> Producer:
+        p = self.by_identity.get(identity)
+        if p is None:
+            p = self.by_identity[identity] = Producer(identity)
+        p.last_seen = time.monotonic()
+        return p
+
+    def hello(self, identity: bytes, producer_id: str) -> Producer:
+        """Bind ``identity`` to ``producer_id``, carrying over state from an earlier connection of it."""
+        old = self._resume.get(producer_id)
+        cur = self.get(identity)
+        if old is not None and old is not cur:
+            for name in ("received_seq", "done_seq", "rows", "bytes", "dropped_rows", "dropped_bytes"):
+                setattr(cur, name, getattr(old, name))
+            cur.rejected = old.rejected
+            if old.identity in self.by_identity and old.identity != identity:
+                del self.by_identity[old.identity]
+        cur.producer_id = producer_id
+        self._resume[producer_id] = cur
+        self._resume.move_to_end(producer_id)
+        while len(self._resume) > self._remember:
+            self._resume.popitem(last=False)
+        return cur
+
+    def bye(self, identity: bytes) -> None:
+        self.by_identity.pop(identity, None)
+
+    def connected(self) -> int:
+        return sum(1 for p in self.by_identity.values() if p.hello)
+
+    def producers(self) -> list[Producer]:
+        return [p for p in self.by_identity.values() if p.hello]

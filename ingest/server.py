@@ -1,0 +1,401 @@
+"""The ingest process: ``Server`` (ROUTER socket, flow control, acks, shutdown) and ``main(argv)``.
+
+Startup binds the ROUTER and reports the endpoint on stdout; the main loop drains whatever is
+queued (up to a bound), validates and stores it, writes ``--save``, then acknowledges each producer
+once per drain; shutdown (first SIGINT/SIGTERM) drains what already arrived, says BYE, writes the
+file's footer and frees the port within ``--shutdown-timeout``; a second signal skips the drain.
+
+Flow control: after HELLO a producer is granted a window of ``--credit-bytes``; it may have at
+most that many bytes sent but not acknowledged. ACKs are cumulative (every chunk up to ``seq`` is
+stored or refused), so a lost ACK is repaired by the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from collections import Counter
+
+import zmq
+import zmq.asyncio
+
+from rerun_zmq import _wire
+from rerun_zmq._rrd import RrdWriter
+from rerun_zmq._wire import Ack, Bye, ChunkMsg, Credit, Dropped, Error, Event, Flush, Kind, Message, Query
+
+from . import handler
+from .config import Config, config_from_args
+from .errors import ConfigError, IngestError, ProtocolViolation, RejectedMessage
+from .health import Health
+from .producers import Producer, Registry
+from .query import QueryService
+from .routing import ShardMap
+from .shards import LocalShards
+
+log = logging.getLogger("ingest")
+DRAIN_MESSAGES = 512
+DRAIN_BYTES = 256 << 20
+_LOGGED_PER_CODE = 20
+
+
+class Server:
+    """One ingest process; ``serve()`` runs it until a signal (or ``should_exit``) stops it."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.health = Health()
+        self.registry = Registry()
+        self.shard_map = ShardMap(config.shards)
+        self.should_exit = False
+        self.force_exit = False
+        self.endpoint = ""
+        self.port = 0
+        self._wake: asyncio.Event | None = None
+        self._ctx: zmq.asyncio.Context | None = None
+        self._sock: zmq.asyncio.Socket | None = None
+        self._sync: zmq.Socket | None = None
+        self._monitor: zmq.asyncio.Socket | None = None
+        self._saver: RrdWriter | None = None
+        self._saved_hellos: set[tuple[str, str]] = set()
+        self._touched: dict[bytes, Producer] = {}
+        self._logged: Counter = Counter()
+        self._auth = None
+        self.shards = None
+        self.queries: QueryService | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    async def serve(self) -> None:
+        self._install_signal_handlers()
+        await self.startup()
+        try:
+            await self.main_loop()
+        finally:
+            await self.shutdown()
+
+    async def startup(self) -> None:
+        cfg = self.config
+        self._wake = asyncio.Event()
+        self._ctx = zmq.asyncio.Context()
+        self.queries = QueryService(self)
+        self.shards = self._make_shards()
+        sock = self._ctx.socket(zmq.ROUTER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        sock.setsockopt(zmq.MAXMSGSIZE, cfg.max_message_bytes)
+        sock.setsockopt(zmq.RCVHWM, 10_000)
+        sock.setsockopt(zmq.SNDHWM, 100_000)
+        if cfg.auth_keys is not None:
+            await self._setup_curve(sock)
+        try:
+            sock.bind(cfg.endpoint)
+        except zmq.ZMQError as exc:
+            sock.close(0)
+            raise ConfigError(f"cannot bind {cfg.endpoint}: {exc}") from None
+        self._sock = sock
+        self._sync = zmq.Socket.shadow(sock.underlying)
+        self._monitor = sock.get_monitor_socket(zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED)
+        self.endpoint = sock.getsockopt(zmq.LAST_ENDPOINT).decode()
+        self.port = int(self.endpoint.rsplit(":", 1)[1])
+        if cfg.save is not None:
+            self._saver = RrdWriter(cfg.save, compression=None)
+        host = "127.0.0.1" if cfg.bind in ("0.0.0.0", "*", "") else cfg.bind
+        print(f"rerun-zmq serve: listening on tcp://{host}:{self.port}", flush=True)
+        log.info("ingest ready on %s (shards=%d, save=%s, auth=%s)", self.endpoint, cfg.shards, cfg.save,
+                 "curve" if cfg.auth_keys else "none")
+
+    def _make_shards(self):
+        if self.config.shards == 1:
+            return LocalShards(self.config.memory_limit, self.queries.on_store_event)
+        from .workers import WorkerShards
+
+        return WorkerShards(self, self.config.shards, self.config.memory_limit)
+
+    async def _setup_curve(self, sock: zmq.asyncio.Socket) -> None:
+        from .auth import start_authenticator
+
+        self._auth, secret = start_authenticator(self._ctx, self.config.auth_keys, self.config.server_key)
+        sock.curve_server = True
+        sock.curve_secretkey = secret
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.handle_exit, sig)
+            except (NotImplementedError, RuntimeError):  # not the main thread (tests embed the server)
+                pass
+
+    def handle_exit(self, sig: int | None = None) -> None:
+        if self.should_exit:
+            self.force_exit = True
+            log.warning("second signal: forcing exit without draining")
+        self.should_exit = True
+        if self._wake is not None:
+            self._wake.set()
+
+    async def main_loop(self) -> None:
+        poller = zmq.asyncio.Poller()
+        poller.register(self._sock, zmq.POLLIN)
+        poller.register(self._monitor, zmq.POLLIN)
+        next_stats = time.monotonic() + self.config.stats_interval
+        push_task = asyncio.ensure_future(self.queries.run())
+        try:
+            while not self.should_exit:
+                timeout = max(0.0, min(next_stats - time.monotonic(), 0.5))
+                events = dict(await poller.poll(timeout * 1000))
+                if self._monitor in events:
+                    self._drain_monitor()
+                if self._sock in events:
+                    self.drain()
+                    await asyncio.sleep(0)
+                if time.monotonic() >= next_stats:
+                    next_stats = time.monotonic() + self.config.stats_interval
+                    self.log_stats()
+        finally:
+            push_task.cancel()
+            try:
+                await push_task
+            except asyncio.CancelledError:
+                pass
+
+    async def shutdown(self) -> None:
+        deadline = time.monotonic() + self.config.shutdown_timeout
+        if not self.force_exit and self._sync is not None:
+            while time.monotonic() < deadline and not self.force_exit and self.drain():
+                await asyncio.sleep(0)
+            for ident in list(self.registry.by_identity):
+                self._send(ident, Bye("ingest shutting down"))
+        if self.shards is not None:
+            self.shards.close()
+        if self._saver is not None:
+            self._saver.close()
+            log.info("saved %s", self.config.save)
+        self.log_stats()
+        if self._monitor is not None:
+            self._sock.disable_monitor()
+            self._monitor.close(0)
+        if self._sock is not None:
+            self._sock.close(0 if self.force_exit else 100)
+        if self._auth is not None:
+            self._auth.stop()
+        if self._ctx is not None:
+            self._ctx.term()
+        log.info("ingest stopped; port %d freed", self.port)
+
+    # -- receiving ------------------------------------------------------------------------------------
+    def _drain_monitor(self) -> None:
+        from zmq.utils.monitor import recv_monitor_message
+
+        mon = zmq.Socket.shadow(self._monitor.underlying)
+        while True:
+            try:
+                ev = recv_monitor_message(mon, zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if ev["event"] == zmq.EVENT_ACCEPTED:
+                self.health.connections += 1
+            elif ev["event"] == zmq.EVENT_DISCONNECTED:
+                self.health.connections = max(0, self.health.connections - 1)
+                self.health.disconnects += 1
+
+    def drain(self) -> int:
+        """Handle what is queued now (bounded), then acknowledge; returns messages handled."""
+        n = nbytes = 0
+        sync = self._sync
+        while n < DRAIN_MESSAGES and nbytes < DRAIN_BYTES:
+            try:
+                frames = sync.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                break
+            n += 1
+            nbytes += sum(len(f) for f in frames)
+            self.handle(frames)
+        self.health.queue_depth = n
+        if n:
+            if self._saver is not None:
+                self._saver.flush()
+            self.shards_poll()
+            self.send_acks()
+        return n
+
+    def shards_poll(self) -> None:
+        poll = getattr(self.shards, "poll", None)
+        if poll is not None:
+            poll()
+
+    def handle(self, frames: list) -> None:
+        identity = frames[0].bytes
+        body = frames[1:]
+        p = self.registry.get(identity)
+        self.health.messages += 1
+        try:
+            self._handle(p, body)
+        except RejectedMessage as exc:
+            self.reject(p, exc)
+        except Exception as exc:  # noqa: BLE001 - a bug on odd input must not stop the ingest
+            log.exception("unexpected error handling a message from %s", p.producer_id or identity.hex())
+            self.reject(p, RejectedMessage(f"internal error: {exc!r}"))
+
+    def _handle(self, p: Producer, body: list) -> None:
+        if not body:
+            raise handler.BadHeaderError("empty message")
+        size = handler.check_size(body, self.config.max_message_bytes)
+        kind, small = handler.header_fields(handler.frame_bytes(body[0]))
+        if kind == Kind.CHUNK:
+            self.handle_chunk(p, small, body, size)
+            return
+        if len(body) > 1 and kind not in (Kind.QUERY,):
+            raise ProtocolViolation(f"{kind.name} takes no body frames, got {len(body) - 1}")
+        if kind == Kind.HELLO:
+            self.handle_hello(p, handler.parse_hello(small))
+        elif kind == Kind.FLUSH:
+            seq = handler._int_field(small, "seq")
+            if not p.hello:
+                raise handler.UnknownProducerError("FLUSH before HELLO on this connection", seq)
+            p.acked_seq = -1  # answer even if nothing changed
+            self._touched[p.identity] = p
+        elif kind == Kind.DROPPED:
+            msg = Dropped(handler._int_field(small, "rows"), handler._int_field(small, "bytes"),
+                          str(small.get("reason", ""))[:200])
+            p.dropped_rows += msg.rows
+            p.dropped_bytes += msg.bytes
+            self.health.dropped_rows += msg.rows
+            self.health.dropped_bytes += msg.bytes
+            log.warning("producer %s dropped %d rows (%d bytes): %s", p.producer_id or p.identity.hex(),
+                        msg.rows, msg.bytes, msg.reason)
+            self.queries.on_producer_event("producer_dropped", {**p.summary(), "reason": msg.reason})
+        elif kind == Kind.BYE:
+            self.registry.bye(p.identity)
+            self.queries.forget(p.identity)
+        elif kind == Kind.QUERY:
+            try:
+                msg = _wire.decode(body)
+            except _wire.WireError as exc:
+                raise handler.BadHeaderError(str(exc)) from None
+            self.queries.handle(p.identity, msg)  # type: ignore[arg-type]
+        else:
+            raise ProtocolViolation(f"a producer or viewer may not send {kind.name}")
+
+    def handle_hello(self, p: Producer, hello) -> None:
+        p = self.registry.hello(p.identity, hello.producer_id)
+        first = not p.application_id
+        p.application_id, p.recording_id, p.store_kind = hello.application_id, hello.recording_id, hello.store_kind
+        self.shards.store(hello.recording_id, hello.application_id)
+        key = (hello.recording_id, hello.producer_id)
+        if self._saver is not None and key not in self._saved_hellos:
+            self._saved_hellos.add(key)
+            self._saver.write(hello)
+        if first:
+            log.info("producer %s connected (application %s, recording %s)", hello.producer_id,
+                     hello.application_id, hello.recording_id)
+        info = {"max_message_bytes": self.config.max_message_bytes, "credit_bytes": self.config.credit_bytes,
+                "resume_seq": p.done_seq}
+        self._send(p.identity, Event(0, "ingest_info", info))
+        self._send(p.identity, Ack(p.done_seq, p.rows, p.bytes))
+        self._send(p.identity, Credit(self.config.credit_bytes))
+        p.acked_seq = p.done_seq
+
+    def handle_chunk(self, p: Producer, small: dict, body: list, size: int) -> None:
+        msg, info = handler.parse_chunk_msg(p, small, body)
+        if msg.seq <= p.received_seq:
+            self.health.duplicates += 1
+            self._touched[p.identity] = p
+            return
+        p.received_seq = msg.seq
+        self._touched[p.identity] = p
+        targets = self.shard_map.targets(info)
+        try:
+            rows = self.shards.insert(msg.recording_id, msg.batch, info, msg.seq, targets=targets,
+                                      producer=p, size=size, frames=body)
+        finally:
+            if not getattr(self.shards, "asynchronous", False):
+                p.done_seq = msg.seq
+        if rows is None:  # stored later by a worker shard; it calls chunk_stored
+            if self._saver is not None:
+                self._saver.write_frames(body, msg)
+            return
+        self.chunk_stored(p, msg, rows, size, body)
+
+    def chunk_stored(self, p: Producer, msg: ChunkMsg, rows: int, size: int, body: list | None) -> None:
+        if self._saver is not None and body is not None:
+            self._saver.write_frames(body, msg)
+        p.rows += rows
+        p.bytes += size
+        self.health.rows += rows
+        self.health.bytes += size
+        self.health.chunks += 1
+
+    def reject(self, p: Producer, exc: RejectedMessage) -> None:
+        code = exc.code
+        p.rejected[code] += 1
+        self.health.reject(code)
+        if exc.seq and exc.seq > p.done_seq and p.hello and code != "unknown_producer":
+            p.received_seq = max(p.received_seq, exc.seq)
+            if not getattr(self.shards, "asynchronous", False):
+                p.done_seq = max(p.done_seq, exc.seq)
+            self._touched[p.identity] = p
+        who = p.producer_id or p.identity.hex()
+        self._logged[code] += 1
+        if self._logged[code] <= _LOGGED_PER_CODE:
+            log.warning("refused a message from %s (%s): %s", who, code, exc)
+            if self._logged[code] == _LOGGED_PER_CODE:
+                log.warning("further %r refusals are counted but not logged one by one", code)
+        self._send(p.identity, Error(code, str(exc)[:1000], exc.seq))
+
+    # -- sending --------------------------------------------------------------------------------------
+    def _send(self, identity: bytes, msg: Message) -> bool:
+        try:
+            self._sync.send_multipart([identity, *_wire.encode(msg)], zmq.NOBLOCK, copy=False)
+            return True
+        except zmq.Again:
+            self.health.reject("send_queue_full")
+        except zmq.ZMQError:  # EHOSTUNREACH: the peer went away
+            self.registry.bye(identity)
+            self.queries.forget(identity)
+        return False
+
+    def send_acks(self) -> None:
+        touched, self._touched = self._touched, {}
+        for p in touched.values():
+            if p.done_seq != p.acked_seq and p.identity in self.registry.by_identity:
+                if self._send(p.identity, Ack(p.done_seq, p.rows, p.bytes)):
+                    p.acked_seq = p.done_seq
+
+    def log_stats(self) -> None:
+        snap = self.health.snapshot(self.registry.connected())
+        if not self.config.quiet:
+            log.info("health: %d producers, %d rows (%.0f rows/s, %.1f MB/s), %d rejected, %d dropped rows",
+                     snap["producers"], snap["rows"], snap["rows_per_s"], snap["bytes_per_s"] / 1e6,
+                     snap["rejected"], snap["dropped_rows"])
+
+    def stats(self) -> dict:
+        return {**self.health.snapshot(self.registry.connected()),
+                "per_producer": [p.summary() for p in self.registry.producers()]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``rerun-zmq serve``: run the ingest until SIGINT/SIGTERM."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        config = config_from_args(argv)
+    except IngestError as exc:
+        print(f"rerun-zmq serve: error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING if config.quiet else logging.INFO,
+                        format="%(asctime)s ingest %(levelname)s %(message)s", stream=sys.stderr)
+    server = Server(config)
+    try:
+        asyncio.run(server.serve())
+    except ConfigError as exc:
+        print(f"rerun-zmq serve: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
