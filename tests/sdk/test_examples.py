@@ -41,3 +41,28 @@ def test_utilities_match_tutorial_expectations():
     assert points.shape == (100, 3) and colors.shape == (100, 3)
     assert np.allclose(rr.utilities.bounce_lerp(0.0, 10.0, 0.25), 2.5)
     assert np.allclose(rr.utilities.bounce_lerp(0.0, 10.0, 1.25), 7.5)
+
+
+def test_robot_arm_example(tmp_path, subprocess_env):
+    out = tmp_path / "arm.rrd"
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "robot_arm.py"), "--save", str(out), "--frames", "10"],
+                          capture_output=True, text=True, env=subprocess_env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    s = _stats(out, subprocess_env)
+    assert s["complete"] and s["rows"] == 10 * 9 + 2
+    assert "/world/base/link0/link1/link2/geometry" in s["entities"]
+    assert s["timelines"] == {"frame": "sequence", "log_time": "timestamp", "sim_time": "duration"}
+
+
+def test_telemetry_workers_example_one_recording(tmp_path, subprocess_env):
+    out = tmp_path / "tel.rrd"
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "telemetry_workers.py"), "--save", str(out),
+                           "--workers", "3", "--steps", "100"],
+                          capture_output=True, text=True, env=subprocess_env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    s = _stats(out, subprocess_env)
+    assert s["complete"], s["error"]
+    assert len(s["recordings"]) == 1 and s["producers"] == 4
+    scalars = [e for e in s["entities"] if e.endswith(("/current", "/temperature"))]
+    assert len(scalars) == 6
+    assert s["rows"] >= 1 + 3 * 100 * 2
