@@ -44,6 +44,7 @@ class Viewer:
         self.timeline = timeline.TimelinePanel()
         self._open_text = [""]
         self._last = time.perf_counter()
+        self.live = None
 
     # -- data ------------------------------------------------------------------------------------
     def _on_drop(self, paths: list[str]) -> None:
@@ -55,6 +56,13 @@ class Viewer:
             self.client.load_now(source)
         else:
             self.client.add(source)
+
+    def connect(self, addr: str | None) -> None:
+        """Show what producers log into the ingest at ``addr`` as it arrives."""
+        from .live import LiveSource
+
+        self.live = LiveSource(addr)
+        self.client.add(self.live)
 
     def switch_recording(self, recording_id: str) -> None:
         self.client._activate(recording_id)
@@ -70,6 +78,8 @@ class Viewer:
             self.open_file(s.open_requests.pop(0))
         self.client.pump()
         playback.advance(s, dt)
+        if self.live is not None and s.recording_id is not None:
+            self.live.query_latest_at(s.recording_id, s.time.timeline, s.time.cursor)
         self.surface.begin_frame()
         self._draw_panels()
         self.surface.end_frame()
@@ -143,7 +153,8 @@ def parse_args(argv: list[str]) -> Options:
     p.add_argument("--screenshot-to", metavar="PNG", help="render one frame to this PNG and exit")
     p.add_argument("--time", metavar="TIMELINE=VALUE", help="cursor time for the screenshot")
     p.add_argument("--window-size", metavar="WxH", default="1280x720")
-    p.add_argument("--connect", metavar="ADDR", help="live query endpoint of an ingest process")
+    p.add_argument("--connect", metavar="ADDR", help="ingest to show live (default with no files: 127.0.0.1:9876)")
+    p.add_argument("--wait", type=float, default=10.0, help="screenshot of live data: seconds to wait for it")
     p.add_argument("--headless", action="store_true", help="no window: EGL offscreen (CI)")
     p.add_argument("--hide", action="append", default=[], metavar="ENTITY", help="start with ENTITY hidden")
     p.add_argument("--max-frames", type=int, help="close after this many frames")
@@ -160,7 +171,7 @@ def parse_args(argv: list[str]) -> Options:
     from rerun_zmq._entity_path import canonical_path
 
     return Options(a.files, a.screenshot_to, tm, (w, h), a.connect, a.headless,
-                   [canonical_path(e) for e in a.hide], a.max_frames)
+                   [canonical_path(e) for e in a.hide], a.max_frames, a.wait)
 
 
 def _apply_time(viewer: Viewer, spec: tuple[str, str]) -> None:
@@ -172,10 +183,27 @@ def _apply_time(viewer: Viewer, spec: tuple[str, str]) -> None:
     s.time.cursor, s.time.follow = parse_time(text, s.time.kind), False
 
 
+def _wait_live(viewer: Viewer, timeout: float) -> None:
+    """Step frames until the live scene shows data (or ``timeout`` seconds pass), then settle."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and viewer.scene_cache.scene.bounds is None:
+        viewer.step()
+        time.sleep(0.02)
+    if viewer.scene_cache.scene.bounds is None:
+        raise ValueError(f"no live data arrived within {timeout:g} s")
+    settle = time.monotonic() + 0.3
+    while time.monotonic() < settle:
+        viewer.step()
+        time.sleep(0.02)
+
+
 def _screenshot(viewer: Viewer, opts: Options) -> None:
     """Load everything, fit the camera to the end of the recording, then render at ``--time``."""
     for path in opts.files:
         viewer.open_file(path, wait=True)
+    if opts.connect:
+        viewer.connect(opts.connect)
+        _wait_live(viewer, opts.wait)
     viewer.step()
     if opts.time is not None:
         _apply_time(viewer, opts.time)
@@ -197,10 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         for path in opts.files:
             viewer.open_file(path)
-        if opts.connect:
-            from .live import LiveSource
-
-            viewer.client.add(LiveSource(opts.connect))
+        if opts.connect or not opts.files:
+            viewer.connect(opts.connect)
         while not viewer.should_close():
             viewer.step()
             if opts.max_frames is not None and viewer.state.frame >= opts.max_frames:

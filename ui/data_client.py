@@ -112,7 +112,8 @@ class DataClient:
 
     def add(self, source: DataSource) -> None:
         self.sources.append(source)
-        self.state.progress[source.name] = (0.0, False)
+        if isinstance(source, FileSource):
+            self.state.progress[source.name] = (0.0, False)
         source.start(self.queue)
 
     def load_now(self, source: FileSource) -> None:
@@ -183,6 +184,10 @@ class DataClient:
             s.progress[update.source] = (1.0, True)
         elif update.kind == "error":
             s.errors.append(str(update.value))
+        elif update.kind in ("event", "result"):
+            from .live import apply_live
+
+            apply_live(self, update)
 
     def _index_times(self, batch: pa.RecordBatch) -> None:
         info = parse_chunk(batch)
@@ -209,6 +214,9 @@ class DataClient:
             rng = self.state.store.time_range(t.timeline)
             if rng is not None:
                 t.cursor = rng[1]
+
+    def has_source(self, name: str) -> bool:
+        return any(src.name == name for src in self.sources)
 
     def close(self) -> None:
         for source in self.sources:

@@ -28,7 +28,12 @@ def step(state: AppState, direction: int) -> None:
     """Move to the next (+1) or previous (-1) time holding data on the current timeline."""
     t = state.time
     times = t.times.get(t.timeline) if t.timeline else None
-    if times is None or len(times) == 0:
+    if times is None or len(times) == 0:  # live: no per-row times here, step by a unit / 1 %
+        rng = time_range(state)
+        if rng is not None:
+            unit = 1 if t.kind == "sequence" else max((rng[1] - rng[0]) // 100, 1)
+            t.playing = t.follow = False
+            set_cursor(state, t.cursor + direction * unit, user=False)
         return
     if direction > 0:
         i = int(np.searchsorted(times, t.cursor, side="right"))

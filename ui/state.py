@@ -24,6 +24,7 @@ class Options:
     headless: bool = False  # EGL, no window (tests, CI)
     hide: list[str] = field(default_factory=list)
     max_frames: int | None = None
+    wait: float = 10.0  # live screenshot: seconds to wait for data
 
 
 @dataclass
