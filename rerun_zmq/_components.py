@@ -44,7 +44,7 @@ def _numbers(value: Any, dtype: type, what: str) -> np.ndarray:
         raise TypeError(f"expected {what}, got {type(value).__name__}")
     try:
         arr = np.array(value, dtype=dtype)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise TypeError(f"expected {what}, got {type(value).__name__} of shape {_shape_of(value)}") from None
     return arr
 
@@ -291,5 +291,7 @@ def unpack_colors(packed: Any) -> np.ndarray:
     """Packed ``0xRRGGBBAA`` uint32 values (numpy or Arrow) -> ``(n, 4)`` uint8 RGBA."""
     if isinstance(packed, pa.ChunkedArray):
         packed = packed.combine_chunks()
+    if isinstance(packed, pa.Array):
+        packed = packed.fill_null(0).to_numpy(zero_copy_only=False)  # a null color is transparent black
     arr = np.asarray(packed, dtype=np.uint32).reshape(-1)
     return np.ascontiguousarray(arr.astype(">u4").view(np.uint8).reshape(-1, 4))

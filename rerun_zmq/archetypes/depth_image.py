@@ -24,9 +24,11 @@ def _depth_range(value: Any) -> np.ndarray:
 class _SingleChannelImage(TableArchetype):
     primary_field = "buffer"
 
-    def _put_image(self, image: Any) -> None:
+    def _put_image(self, image: Any, integers: bool = False) -> None:
         try:
             buffer, fmt = image_buffer(image, single_channel=True)
+            if integers and fmt[0]["datatype"].startswith("float"):
+                raise TypeError("expected a segmentation image of integer class ids, got floats")
         except (ValueError, TypeError) as exc:
             self._fail("buffer", exc)
             return
@@ -80,9 +82,6 @@ class SegmentationImage(_SingleChannelImage):
 
     def __init__(self, image: Any, *, opacity: float | None = None, draw_order: float | None = None) -> None:
         super().__init__()
-        if np.asarray(image).dtype.kind == "f":
-            self._fail("buffer", TypeError("expected a segmentation image of integer class ids, got floats"))
-        else:
-            self._put_image(image)
+        self._put_image(image, integers=True)
         self._put("opacity", opacity)
         self._put("draw_order", draw_order)

@@ -49,10 +49,14 @@ class EncodedImage(TableArchetype):
         elif path is not None:
             try:
                 contents = Path(path).read_bytes()
+                if media_type is None:
+                    media_type = _MEDIA_TYPES.get(Path(path).suffix.lower())
             except OSError as exc:
                 self._fail("blob", ValueError(f"cannot read {str(path)!r}: {exc.strerror}"))
-            if media_type is None:
-                media_type = _MEDIA_TYPES.get(Path(path).suffix.lower())
+            except TypeError as exc:
+                self._fail(
+                    "blob", TypeError(f"expected path= to be a path, got {type(path).__name__}: {exc}")
+                )
         self._put("blob", contents)
         self._put("media_type", media_type)
         self._put("opacity", opacity)

@@ -84,6 +84,8 @@ def test_unpack_colors_round_trip():
     assert comp.unpack_colors(packed).tolist() == [[255, 0, 128, 255], [1, 2, 3, 4]]
     assert comp.unpack_colors(pa.array(packed)).dtype == np.uint8
     assert comp.unpack_colors(np.array([], dtype=np.uint32)).shape == (0, 4)
+    with_null = pa.array([0xFF0000FF, None], pa.uint32())
+    assert comp.unpack_colors(pa.chunked_array([with_null])).tolist() == [[255, 0, 0, 255], [0, 0, 0, 0]]
 
 
 @pytest.mark.parametrize("values, n, expected", CLAMP_CASES)
