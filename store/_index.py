@@ -20,14 +20,14 @@ _INF = float("inf")
 class TimeIndex:
     """Chunks holding one component on one timeline, keyed by (start, seq)."""
 
-    __slots__ = ("_keys", "_entries", "max_span", "max_time", "min_time")
+    __slots__ = ("_keys", "_entries", "max_span", "_max_time", "min_time")
 
     def __init__(self) -> None:
         self._keys: list[tuple[int, int]] = []
         self._entries: dict[tuple[int, int], tuple[int, StoredChunk]] = {}
         self.max_span = 0
         self.min_time: int | None = None
-        self.max_time: int | None = None
+        self._max_time: int | None = None  # None while unknown (recomputed lazily)
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -38,7 +38,15 @@ class TimeIndex:
         self._entries[key] = (end, chunk)
         self.max_span = max(self.max_span, end - start)
         self.min_time = start if self.min_time is None else min(self.min_time, start)
-        self.max_time = end if self.max_time is None else max(self.max_time, end)
+        if self._max_time is not None or len(self._keys) == 1:
+            self._max_time = end if self._max_time is None else max(self._max_time, end)
+
+    @property
+    def max_time(self) -> int | None:
+        """Greatest time of any indexed row, or None when empty."""
+        if self._max_time is None and self._entries:
+            self._max_time = max(e for e, _ in self._entries.values())
+        return self._max_time
 
     def remove(self, chunk: StoredChunk, start: int) -> None:
         key = (start, chunk.seq)
@@ -46,12 +54,10 @@ class TimeIndex:
         if i < 0 or self._keys[i] != key:
             return
         del self._keys[i]
-        del self._entries[key]
-        if not self._keys:
-            self.min_time = self.max_time = None
-        else:
-            self.min_time = self._keys[0][0]
-            self.max_time = max(e for e, _ in self._entries.values())
+        end, _ = self._entries.pop(key)
+        self.min_time = self._keys[0][0] if self._keys else None
+        if self._max_time is not None and end >= self._max_time:
+            self._max_time = None
 
     def chunks(self) -> Iterator[tuple[int, int, StoredChunk]]:
         """(start, end, chunk) in start order."""

@@ -47,13 +47,17 @@ class StoredChunk:
                 info = parse_chunk(batch)
             except ChunkError as exc:
                 raise MalformedChunkError(str(exc)) from exc
+        rid = row_ids_to_numpy(batch.column(0))
+        if len(rid) > 1 and not _rows_sorted(rid):
+            # the layout says rows are in RowId order; restore it rather than refuse the data
+            order = np.lexsort((rid[:, 1], rid[:, 0]))
+            batch, rid = batch.take(pa.array(order)), rid[order]
         self.batch = batch
         self.info = info
         self.entity = info.entity_path
         self.is_static = info.is_static
         self.seq = next(_seq)
         self.num_rows = batch.num_rows
-        rid = row_ids_to_numpy(batch.column(0))
         self.rid_hi = rid[:, 0].copy()
         self.rid_lo = rid[:, 1].copy()
         self.times: dict[str, np.ndarray] = {}
@@ -79,19 +83,28 @@ class StoredChunk:
 
     def time_span(self, timeline: str, key: str) -> tuple[int, int] | None:
         """(min, max) time of rows holding ``key`` on ``timeline``, or None."""
-        times, _ = self.sorted_rows(timeline, key)
-        if len(times) == 0:
+        got = self._sorted.get((timeline, key))
+        if got is not None:
+            times = got[0]
+            return (int(times[0]), int(times[-1])) if len(times) else None
+        mask = self.present[key] & self.time_valid[timeline]
+        if not mask.any():
             return None
-        return int(times[0]), int(times[-1])
+        times = self.times[timeline] if mask.all() else self.times[timeline][mask]
+        return int(times.min()), int(times.max())
 
     def sorted_rows(self, timeline: str, key: str) -> tuple[np.ndarray, np.ndarray]:
         """(times, row indices) of rows with ``key`` on ``timeline``, in (time, RowId) order."""
         got = self._sorted.get((timeline, key))
         if got is None:
             mask = self.present[key] & self.time_valid[timeline]
-            rows = np.flatnonzero(mask)
-            t = self.times[timeline][rows]
-            if len(rows) > 1:
+            if mask.all():
+                rows, t = np.arange(self.num_rows), self.times[timeline]
+            else:
+                rows = np.flatnonzero(mask)
+                t = self.times[timeline][rows]
+            # rows are in RowId order, so non-decreasing times are already (time, RowId) order
+            if len(rows) > 1 and not (t[1:] >= t[:-1]).all():
                 order = np.lexsort((self.rid_lo[rows], self.rid_hi[rows], t))
                 rows, t = rows[order], t[order]
             got = (t, rows)
@@ -121,6 +134,11 @@ class StoredChunk:
 
     def min_row_id(self) -> tuple[int, int]:
         return (int(self.rid_hi[0]), int(self.rid_lo[0])) if self.num_rows else (0, 0)
+
+
+def _rows_sorted(rid: np.ndarray) -> bool:
+    hi, lo = rid[:, 0], rid[:, 1]
+    return bool(((hi[1:] > hi[:-1]) | ((hi[1:] == hi[:-1]) & (lo[1:] >= lo[:-1]))).all())
 
 
 def _clear_masks(col: pa.Array, entity: str) -> tuple[np.ndarray, np.ndarray]:

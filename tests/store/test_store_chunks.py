@@ -93,3 +93,16 @@ def test_summary_for_the_viewer():
     with pytest.raises(UnknownEntityError):
         store.components("/zzz")
     assert sum(b.num_rows for b in store.chunks()) == 111
+
+
+def test_rows_out_of_row_id_order_are_restored():
+    rids = np.array([[5, 0], [1, 0], [3, 0]], dtype=np.uint64)
+    chunk = build_chunk(
+        "/u", rids, {"frame": ("sequence", np.array([1, 1, 1]))},
+        {"Scalars:scalars": (pa.float64(), pa.array([5.0, 1.0, 3.0]), np.ones(3, dtype=np.int64))},
+        ["Scalars"], False,
+    )
+    store = TimelineStore()
+    store.insert(chunk)
+    assert store.latest_at("/u", "frame", 1)["Scalars:scalars"].values.to_pylist() == [5.0]
+    assert store.range("/u", "frame", 0, 2).column("Scalars:scalars").to_pylist() == [[1.0], [3.0], [5.0]]
