@@ -8,7 +8,9 @@ order is fixed: 3D renderers, then ImGui and GL, then the window — in ``finall
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 
 from imgui_bundle import imgui  # noqa: I001  (before glfw, see ui.window)
@@ -212,6 +214,20 @@ def _screenshot(viewer: Viewer, opts: Options) -> None:
     save_png(opts.screenshot_to, viewer.screenshot())
 
 
+def _install_signals(viewer: Viewer) -> None:
+    """First SIGINT/SIGTERM closes the window after the current frame; a second one interrupts."""
+
+    def handler(signum, _frame):
+        if viewer.state.quit_requested:
+            raise KeyboardInterrupt
+        viewer.state.quit_requested = True
+        viewer.surface.request_close()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
@@ -219,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    _install_signals(viewer)
     try:
         if opts.screenshot_to:
             _screenshot(viewer, opts)
@@ -235,5 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 130
     finally:
         viewer.close()
