@@ -62,7 +62,9 @@ def new_recording(application_id: str, *, recording_id=None, make_default: bool 
 
 
 def _rec(recording: RecordingStream | None) -> RecordingStream | None:
-    return resolve(recording)
+    """The recording a call applies to; a child process joins its parent's when it has none."""
+    rec = resolve(recording)
+    return rec if rec is not None else _recording.inherit_from_environment()
 
 
 def log(entity_path, entity=None, *extra, static: bool = False, timeless: bool = False,
@@ -70,7 +72,9 @@ def log(entity_path, entity=None, *extra, static: bool = False, timeless: bool =
     """Log archetypes (or component batches) to ``entity_path`` at the thread's current time."""
     rec = resolve(recording) if recording is not None else (getattr(_thread, "rec", None) or _recording._global)
     if rec is None:
-        return
+        rec = _recording.inherit_from_environment()
+        if rec is None:
+            return
     if strict is None:
         if not extra:
             rec.log(entity_path, entity, static=static or timeless)
@@ -95,24 +99,26 @@ def _strict_tls():
 def set_time(timeline: str, *, sequence=None, duration=None, timestamp=None, recording=None) -> None:
     """Set the current time of ``timeline`` on this thread (exactly one of the keywords)."""
     rec = resolve(recording) if recording is not None else (getattr(_thread, "rec", None) or _recording._global)
+    if rec is None:
+        rec = _recording.inherit_from_environment()
     if rec is not None:
         rec.set_time(timeline, sequence=sequence, duration=duration, timestamp=timestamp)
 
 
 def set_time_sequence(timeline: str, sequence: int, recording=None) -> None:
-    rec = resolve(recording)
+    rec = _rec(recording)
     if rec is not None:
         rec.set_time(timeline, sequence=sequence)
 
 
 def set_time_seconds(timeline: str, seconds: float, recording=None) -> None:
-    rec = resolve(recording)
+    rec = _rec(recording)
     if rec is not None:
         rec.set_time(timeline, duration=seconds)
 
 
 def set_time_nanos(timeline: str, nanos: int, recording=None) -> None:
-    rec = resolve(recording)
+    rec = _rec(recording)
     if rec is not None:
         rec.set_time_nanos(timeline, nanos)
 
@@ -156,7 +162,7 @@ TimeNanosColumn = lambda timeline, times: TimeColumn(timeline, duration=np.asarr
 def send_columns(entity_path, indexes: Iterable[TimeColumn], columns: Iterable[ComponentColumn], *,
                  recording: RecordingStream | None = None, strict: bool | None = None) -> None:
     """Log many rows at once: one row per index value, without touching the thread's time state."""
-    rec = resolve(recording)
+    rec = _rec(recording)
     if rec is None or not rec.enabled:
         return
     try:

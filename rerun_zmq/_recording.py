@@ -20,6 +20,8 @@ from .archetypes._base import Archetype, ComponentBatch, batches_signature
 
 ENV_APP = "RERUN_ZMQ_APPLICATION_ID"
 ENV_REC = "RERUN_ZMQ_RECORDING_ID"
+ENV_SINK = "RERUN_ZMQ_SINK"
+ENV_PID = "RERUN_ZMQ_PARENT_PID"
 _live: weakref.WeakSet[RecordingStream] = weakref.WeakSet()
 #: raw entity path string -> canonical path, for paths already validated
 _PATHS: dict[str, str] = {}
@@ -252,6 +254,8 @@ class RecordingStream:
                 if not isinstance(msg, Hello):
                     sink.send(msg)
             sink.end_of_pass()
+        if self is _global:
+            _publish_environment(self)
 
     @property
     def sink(self) -> Sink:
@@ -310,9 +314,55 @@ def set_global(rec: RecordingStream | None) -> RecordingStream | None:
     global _global
     prev, _global = _global, rec
     if rec is not None:
-        os.environ[ENV_APP] = rec.application_id
-        os.environ[ENV_REC] = rec.recording_id
+        _publish_environment(rec)
     return prev
+
+
+def _publish_environment(rec: RecordingStream) -> None:
+    """Tell child processes (any start method, or plain subprocesses) which recording and sink to join."""
+    os.environ[ENV_APP] = rec.application_id
+    os.environ[ENV_REC] = rec.recording_id
+    os.environ[ENV_PID] = str(os.getpid())
+    spec = getattr(rec.sink, "inherit_spec", None)
+    if spec is not None:
+        os.environ[ENV_SINK] = spec()
+    else:
+        os.environ.pop(ENV_SINK, None)
+
+
+_inherit_checked = False
+
+
+def inherit_from_environment() -> RecordingStream | None:
+    """Called when something is logged with no recording at all.
+
+    In a child process (started by ``multiprocessing`` with any start method, or by ``subprocess``)
+    of a program that called ``rr.init``, join the parent's recording and sink. Otherwise warn once:
+    logging before ``rr.init`` records nothing, and the user should know.
+    """
+    global _inherit_checked, _global
+    if _inherit_checked:
+        return _global
+    _inherit_checked = True
+    app, rid = os.environ.get(ENV_APP), os.environ.get(ENV_REC)
+    parent, spec = os.environ.get(ENV_PID), os.environ.get(ENV_SINK, "")
+    if app and rid and parent and parent != str(os.getpid()):
+        rec = RecordingStream(app, recording_id=rid)
+        _global = rec
+        if spec.startswith("file:"):
+            rec.set_sink(FileSink(spec[5:], append=True))
+        elif spec.startswith("tcp:"):
+            from ._net import connect
+
+            connect(rec, spec[4:])
+        import multiprocessing
+
+        if multiprocessing.parent_process() is not None:  # such children may end with os._exit
+            _mp_child_started(rec)
+        return rec
+    warn_user("rerun_zmq: data was logged before rr.init(); nothing is being recorded. "
+              "Call rr.init(application_id) first (in every process that logs).")
+    return None
 
 
 def get_global() -> RecordingStream | None:

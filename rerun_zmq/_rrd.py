@@ -78,13 +78,18 @@ class RrdWriter:
     """
 
     def __init__(
-        self, path: str | os.PathLike, compression: str | None = "auto", buffer_bytes: int = 1 << 20
+        self, path: str | os.PathLike, compression: str | None = "auto", buffer_bytes: int = 1 << 20,
+        append: bool = False,
     ) -> None:
+        """``append=True`` joins an existing file written by another process (no header, no truncation)."""
         self.path = Path(path)
         if not self.path.parent.exists():
             raise FileNotFoundError(f"cannot save to {self.path}: folder {self.path.parent} does not exist")
-        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
-        self._write_all([file_header()])
+        joining = append and self.path.exists() and self.path.stat().st_size > 0
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (0 if joining else os.O_TRUNC)
+        self._fd: int | None = os.open(self.path, flags, 0o644)
+        if not joining:
+            self._write_all([file_header()])
         self._pending: list = []
         self._pending_index: list[list] = []
         self._pending_bytes = 0

@@ -79,10 +79,14 @@ class MemorySink(BufferedSink):
 class FileSink:
     """``rr.save(path)``: writes each message to the file from the batcher thread."""
 
-    def __init__(self, path: str | os.PathLike, compression: str | None = "auto") -> None:
-        self.path = os.fspath(path)
-        self._writer = RrdWriter(path, compression=compression)
+    def __init__(self, path: str | os.PathLike, compression: str | None = "auto", append: bool = False) -> None:
+        self.path = os.path.abspath(os.fspath(path))
+        self._writer = RrdWriter(path, compression=compression, append=append)
         self._lock = threading.Lock()
+
+    def inherit_spec(self) -> str:
+        """How a child process joins this sink (see ``_recording.inherit_from_environment``)."""
+        return f"file:{self.path}"
 
     def send(self, msg: Message) -> None:
         with self._lock:

@@ -245,11 +245,12 @@ if __name__ == "__main__":
 """
 
 
-def test_multiprocessing_children_land_in_the_same_recording(tmp_path, subprocess_env):
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_multiprocessing_children_land_in_the_same_recording(tmp_path, subprocess_env, method):
     script = tmp_path / "mp.py"
     script.write_text(MP_CHILD)
     out = tmp_path / "mp.rrd"
-    proc = subprocess.run([sys.executable, str(script), str(out), "fork"], env=subprocess_env,
+    proc = subprocess.run([sys.executable, str(script), str(out), method], env=subprocess_env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     s = stats(str(out))
@@ -257,3 +258,10 @@ def test_multiprocessing_children_land_in_the_same_recording(tmp_path, subproces
     assert len(s["recordings"]) == 1 and s["producers"] == 3
     assert s["rows"] == 401
     assert s["entities"] == ["/parent", "/worker/0", "/worker/1"]
+
+
+def test_logging_before_init_warns_once(subprocess_env):
+    code = "import rerun_zmq as rr\nfor i in range(3):\n    rr.log('a', rr.Scalars(1.0))\n"
+    proc = subprocess.run([sys.executable, "-c", code], env=subprocess_env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert proc.stderr.count("logged before rr.init()") == 1
