@@ -243,7 +243,7 @@ class QueryService:
         except StoreError:
             table = None
         sq.seq += 1
-        params = {"entity": p["entity"], "recording_id": rid, "timeline": p["timeline"],
+        params = {"entity": p["entity"], "recording_id": rid, "timeline": p["timeline"], "done": True,
                   "rows": 0 if table is None else table.num_rows}
         self._result(sq.identity, sq.query_id, sq.seq, params, None if table is None else _table_batch(table))
 

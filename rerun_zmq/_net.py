@@ -205,6 +205,10 @@ class NetworkSink:
     def end_of_pass(self) -> None:
         pass
 
+    def inherit_spec(self) -> str:
+        """How a child process started by this one joins the same ingest (see ``_recording``)."""
+        return f"tcp:{self.endpoint}"
+
     def _pending_through(self, target: int) -> bool:
         return bool((self._unsent and self._unsent[0].seq <= target)
                     or (self._inflight and self._inflight[0].seq <= target))
@@ -456,6 +460,10 @@ class TeeSink:
     def after_fork_in_child(self) -> None:
         for s in self.sinks:
             s.after_fork_in_child()
+
+    def inherit_spec(self) -> str | None:
+        specs = [s.inherit_spec() for s in self.sinks if hasattr(s, "inherit_spec")]
+        return next((sp for sp in specs if sp and sp.startswith("tcp:")), specs[0] if specs else None)
 
 
 def connect(rec, addr: str | None = None, *, flush_timeout_sec: float | None = 2.0,
