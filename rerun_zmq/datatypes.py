@@ -136,10 +136,39 @@ class Box2DFormat(str, Enum):
         return self.value
 
 
+class MediaType(str):
+    """A MIME type string, with the common ones as constants (``MediaType.MARKDOWN``, ...)."""
+
+    TEXT: MediaType
+    MARKDOWN: MediaType
+    JPEG: MediaType
+    PNG: MediaType
+    GLB: MediaType
+    GLTF: MediaType
+    OBJ: MediaType
+    STL: MediaType
+    MP4: MediaType
+
+
+for _name, _mime in {
+    "TEXT": "text/plain",
+    "MARKDOWN": "text/markdown",
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "GLB": "model/gltf-binary",
+    "GLTF": "model/gltf+json",
+    "OBJ": "model/obj",
+    "STL": "model/stl",
+    "MP4": "video/mp4",
+}.items():
+    setattr(MediaType, _name, MediaType(_mime))
+
+
 __all__ = [
     "Angle",
     "Box2DFormat",
     "FillMode",
+    "MediaType",
     "Quaternion",
     "RotationAxisAngle",
     "TextLogLevel",

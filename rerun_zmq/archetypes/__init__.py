@@ -25,6 +25,7 @@ from .series import SeriesLine as SeriesLine
 from .series import SeriesLines as SeriesLines
 from .series import SeriesPoint as SeriesPoint
 from .series import SeriesPoints as SeriesPoints
+from .text_document import TextDocument as TextDocument
 from .text_log import TextLog as TextLog
 from .transform3d import Transform3D as Transform3D
 from .view_coordinates import ViewCoordinates as ViewCoordinates
@@ -53,6 +54,7 @@ __all__ = [
     "SeriesLines",
     "SeriesPoint",
     "SeriesPoints",
+    "TextDocument",
     "TextLog",
     "Transform3D",
     "ViewCoordinates",

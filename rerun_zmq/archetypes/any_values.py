@@ -39,7 +39,7 @@ def infer(value: Any) -> tuple[pa.DataType, Any]:
         return pa.binary(), list(value)
     try:
         arr = np.array(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise TypeError(f"expected {_WHAT}, got {type(value).__name__} of ragged shape") from None
     if arr.dtype.kind in "biuf":
         arr = arr.reshape(1) if arr.ndim == 0 else arr
@@ -52,7 +52,7 @@ def infer(value: Any) -> tuple[pa.DataType, Any]:
         return pa.string(), [str(v) for v in arr.reshape(-1)]
     try:
         out = pa.array(list(value) if isinstance(value, list | tuple) else [value])
-    except (pa.ArrowException, TypeError, ValueError):
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
         raise TypeError(f"expected {_WHAT}, got {type(value).__name__}") from None
     return out.type, out
 

@@ -75,6 +75,7 @@ class Image(TableArchetype):
         draw_order: float | None = None,
     ) -> None:
         super().__init__()
+        self._pixels: tuple | None = None
         try:
             buffer, fmt = image_buffer(image)
         except (ValueError, TypeError) as exc:
@@ -91,6 +92,42 @@ class Image(TableArchetype):
                     color_model = None
             self._add("buffer", BUFFER, buffer)
             self._add("format", FORMAT, fmt)
+            self._pixels = (buffer, fmt[0], color_model)
         self._put("color_model", color_model)
         self._put("opacity", opacity)
         self._put("draw_order", draw_order)
+
+    def compress(self, jpeg_quality: int = 95) -> Any:
+        """This image as a JPEG ``EncodedImage`` (needs Pillow; uint8 L/RGB images only).
+
+        Returns the image itself, with a warning, when it cannot be compressed.
+        """
+        from .._errors import warn_user
+        from .encoded_image import EncodedImage
+
+        if self._pixels is None:
+            return self
+        buffer, fmt, model = self._pixels
+        if (
+            fmt["datatype"] != "uint8"
+            or fmt["channels"] not in (1, 3)
+            or model not in (None, "L", "RGB", "BGR")
+        ):
+            warn_user("Image.compress: only uint8 L/RGB/BGR images can become JPEG; logging it uncompressed")
+            return self
+        try:
+            from PIL import Image as PILImage
+        except ImportError:
+            warn_user("Image.compress needs Pillow (pip install pillow); logging the image uncompressed")
+            return self
+        import io
+
+        shape = (fmt["height"], fmt["width"], fmt["channels"])
+        pixels = np.frombuffer(buffer.buffers()[2], dtype=np.uint8, count=int(np.prod(shape))).reshape(shape)
+        if model == "BGR":
+            pixels = pixels[:, :, ::-1]
+        out = io.BytesIO()
+        PILImage.fromarray(np.ascontiguousarray(pixels.squeeze(2) if shape[2] == 1 else pixels)).save(
+            out, format="JPEG", quality=int(jpeg_quality)
+        )
+        return EncodedImage(contents=out.getvalue(), media_type="image/jpeg")

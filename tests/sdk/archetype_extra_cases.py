@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import rerun_zmq.archetypes as rra
+from rerun_zmq.datatypes import MediaType
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(8)
 
@@ -67,7 +68,16 @@ VALID_EXTRA = [
     ),
 ]
 
+VALID_EXTRA += [
+    (
+        "text-document",
+        lambda: rra.TextDocument("# Title", media_type=MediaType.MARKDOWN),
+        {"TextDocument:text": ["# Title"], "TextDocument:media_type": ["text/markdown"]},
+    ),
+]
+
 INVALID_EXTRA = [
+    ("text-document-bytes", lambda: rra.TextDocument(b"x"), "text", TypeError, "string", True),
     ("series-marker", lambda: rra.SeriesPoints(markers="blob"), "markers", ValueError, "circle", False),
     ("arrows2d-shape", lambda: rra.Arrows2D(vectors=np.zeros((2, 3))), "vectors", ValueError, "(N, 2)", True),
     ("depth-rgb", lambda: rra.DepthImage(np.zeros((2, 2, 3))), "buffer", ValueError, "(H, W, 1)", True),

@@ -225,3 +225,14 @@ def test_colors_floats_scale_and_round(rows):
     got = comp.unpack_colors(comp.colors(rgb))
     assert (got[:, 3] == 255).all()
     assert np.abs(got[:, :3].astype(float) - rgb * 255).max() <= 0.5
+
+
+def test_image_compress():
+    pytest.importorskip("PIL")
+    rgb = np.random.default_rng(0).integers(0, 255, (16, 24, 3), dtype=np.uint8)
+    got = as_pylists(rra.Image(rgb).compress(jpeg_quality=80))
+    assert got["EncodedImage:media_type"] == ["image/jpeg"]
+    assert got["EncodedImage:blob"][0][:2] == b"\xff\xd8"
+    rgba = rra.Image(np.zeros((2, 2, 4), np.uint8))
+    with pytest.warns(UserWarning, match="uncompressed"):
+        assert rgba.compress() is rgba
