@@ -38,15 +38,14 @@ def _shape_of(value: Any) -> str:
         return "a ragged nesting"
 
 
-def _numbers(value: Any, dtype: type, what: str) -> np.ndarray:
+def _numbers(value: Any, dtype: type | None, what: str) -> np.ndarray:
     """``np.array(value, dtype)`` that reports non-numeric or ragged input clearly."""
     if isinstance(value, str | bytes):
         raise TypeError(f"expected {what}, got {type(value).__name__}")
     try:
-        arr = np.array(value, dtype=dtype)
+        return np.array(value, dtype=dtype)
     except (ValueError, TypeError, OverflowError):
         raise TypeError(f"expected {what}, got {type(value).__name__} of shape {_shape_of(value)}") from None
-    return arr
 
 
 def vectors(value: Any, dim: int) -> np.ndarray:

@@ -7,6 +7,7 @@ the expected shape on bad input.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,7 @@ def _rows4(value: Any, what: str) -> np.ndarray:
     raise ValueError(f"expected {what}, got shape {arr.shape}")
 
 
-def enum_names(value: Any, enum: type, what: str) -> list[str]:
+def enum_names(value: Any, enum: type[Enum], what: str) -> list[str]:
     """One or more members of a ``str`` enum, by member or (case-insensitive) name -> names."""
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, Sequence):

@@ -34,7 +34,7 @@ def view_xyz(value: Any) -> np.ndarray:
     return codes.reshape(1, 3)
 
 
-def _right_handed(codes: tuple[int, int, int]) -> bool:
+def _right_handed(codes: list[int]) -> bool:
     return np.linalg.det(np.array([_UNIT[v] for v in codes], dtype=float)) > 0
 
 
@@ -72,9 +72,9 @@ def _define_constants() -> None:
     letters = {v: k for k, v in DIRECTIONS.items()}
     for order in permutations(((1, 2), (3, 4), (5, 6))):
         for signs in product((0, 1), repeat=3):
-            codes = tuple(pair[s] for pair, s in zip(order, signs, strict=True))
-            name = "".join(letters[v] for v in codes)
-            setattr(ViewCoordinates, name, ViewCoordinates(list(codes)))
+            picked = [pair[s] for pair, s in zip(order, signs, strict=True)]
+            name = "".join(letters[v] for v in picked)
+            setattr(ViewCoordinates, name, ViewCoordinates(picked))
     for axis, up in product(range(3), ("UP", "DOWN")):
         for hand in ("RIGHT", "LEFT"):
             codes = [0, 0, 0]
@@ -82,7 +82,7 @@ def _define_constants() -> None:
             others = [i for i in range(3) if i != axis]
             codes[others[0]] = 3
             codes[others[1]] = 5
-            if _right_handed(tuple(codes)) != (hand == "RIGHT"):
+            if _right_handed(codes) != (hand == "RIGHT"):
                 codes[others[1]] = 6
             setattr(ViewCoordinates, f"{hand}_HAND_{'XYZ'[axis]}_{up}", ViewCoordinates(codes))
 
