@@ -100,7 +100,7 @@ class GlfwSurface(_ImguiMixin):
         self.ctx.screen.use()
         w, h = self.framebuffer_size()
         self.ctx.viewport = (0, 0, w, h)
-        self.ctx.clear(*CLEAR)
+        # no clear: the panels cover the whole window, and a full-screen pass costs ms in software GL
         imgui.backends.opengl3_render_draw_data(imgui.get_draw_data())
         self._glfw.swap_buffers(self.window)
 
@@ -162,7 +162,6 @@ class HeadlessSurface(_ImguiMixin):
         imgui.render()
         self.screen.use()
         self.ctx.viewport = (0, 0, *self.size)
-        self.screen.clear(*CLEAR)
         imgui.backends.opengl3_render_draw_data(imgui.get_draw_data())
 
     def shutdown(self) -> None:

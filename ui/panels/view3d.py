@@ -12,12 +12,15 @@ from ..scene import pick
 from ..state import AppState, ViewState
 from . import PANEL_FLAGS, place, record_item
 
+# the image covers the window: skip its background fill (a full pass in software GL)
+_VIEW_FLAGS = imgui.WindowFlags_.no_scrollbar.value | imgui.WindowFlags_.no_background.value
+
 
 def draw(state: AppState, view: ViewState, gpu, scene_cache, rect: tuple[float, float, float, float]) -> None:
     """``gpu`` is the view's ``View3D``; ``scene_cache`` the shared ``SceneCache``."""
     place(rect)
     imgui.push_style_var(imgui.StyleVar_.window_padding.value, imgui.ImVec2(0, 0))
-    imgui.begin(f"{view.name}###view:{view.name}", None, PANEL_FLAGS | imgui.WindowFlags_.no_scrollbar.value)
+    imgui.begin(f"{view.name}###view:{view.name}", None, PANEL_FLAGS | _VIEW_FLAGS)
     imgui.pop_style_var()
     avail = imgui.get_content_region_avail()
     size = (max(int(avail.x), 1), max(int(avail.y), 1))
