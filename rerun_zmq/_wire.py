@@ -12,6 +12,7 @@ Every message is a small frozen dataclass; ``encode``/``decode`` convert both wa
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 from dataclasses import dataclass, field, fields
@@ -164,6 +165,8 @@ _BY_KIND: dict[int, type] = {
     cls.kind: cls for cls in (Hello, ChunkMsg, Flush, Ack, Credit, Query, Result, Event, Bye, Error, Dropped)
 }
 _ARROW_FIELD = "batch"
+_CODEC, _RAW = "_codec", "_raw"
+_CODECS = ("zstd", "lz4")
 
 
 def batch_to_bytes(batch: pa.RecordBatch, compression: str | None = None) -> pa.Buffer:
@@ -187,14 +190,26 @@ def batch_from_bytes(data) -> pa.RecordBatch:
 
 
 def encode(msg: Message, compression: str | None = None) -> list:
-    """Message -> frames (``bytes`` header, Arrow buffers for the body)."""
+    """Message -> frames (``bytes`` header, Arrow buffers for the body).
+
+    ``compression`` (``"zstd"``, ``"zstd:3"`` with a level, or ``"lz4"``) compresses the whole body frame in one call: the
+    header then names the codec and the raw size. (Arrow's per-buffer IPC compression costs
+    ~0.2 ms per chunk whatever its size; one call on the whole body costs ~20 µs for small ones.)
+    """
     small: dict[str, Any] = {}
     body: list = []
     for f in fields(msg):
         value = getattr(msg, f.name)
         if f.name == _ARROW_FIELD:
             if value is not None:
-                body.append(batch_to_bytes(value, compression))
+                raw = batch_to_bytes(value)
+                if compression:
+                    codec = _codec(compression)
+                    small[_CODEC], small[_RAW] = codec.name, raw.size
+                    # (slice: a ResizableBuffer exposes its capacity, not its size, to memoryview)
+                    packed = codec.compress(raw, asbytes=False)
+                    raw = packed.slice(0, packed.size)
+                body.append(raw)
         else:
             small[f.name] = value
     head = _HEAD.pack(MAGIC, PROTOCOL_VERSION, int(msg.kind))
@@ -217,6 +232,25 @@ def peek_kind(header: bytes) -> Kind:
     return Kind(kind)
 
 
+@functools.lru_cache(maxsize=16)
+def _codec(spec: str) -> pa.Codec:
+    """``"zstd"``, ``"zstd:3"`` (codec and level) or ``"lz4"`` -> a reusable ``pyarrow.Codec``."""
+    name, _, level = spec.partition(":")
+    if name not in _CODECS:
+        raise ValueError(f"compression must be one of {_CODECS} (optionally ':level'), got {spec!r}")
+    return pa.Codec(name, int(level) if level else None)
+
+
+def _decompress(body, codec, raw_size) -> pa.Buffer:
+    if codec not in _CODECS or not isinstance(raw_size, int) or raw_size < 0:
+        raise WireError(f"body codec must be one of {_CODECS} with a raw size, got {codec!r}, {raw_size!r}")
+    try:
+        buf = body if isinstance(body, pa.Buffer) else pa.py_buffer(body)
+        return pa.decompress(buf, decompressed_size=raw_size, codec=codec)
+    except (pa.ArrowInvalid, pa.ArrowIOError, OSError, ValueError) as exc:
+        raise WireError(f"body does not decompress with {codec}: {exc}") from None
+
+
 def decode(frames: list) -> Message:
     """Frames -> message; raises ``WireError`` naming what was wrong."""
     if not frames:
@@ -232,11 +266,15 @@ def decode(frames: list) -> Message:
         raise WireError("header metadata must be a JSON object")
     names = {f.name for f in fields(cls)}
     has_batch = _ARROW_FIELD in names
+    codec, raw_size = small.pop(_CODEC, None), small.pop(_RAW, None)
     if has_batch:
         if len(frames) > 2:
             raise WireError(f"{kind.name} takes at most one body frame, got {len(frames) - 1}")
         if len(frames) == 2:
-            small[_ARROW_FIELD] = batch_from_bytes(frames[1])
+            body = frames[1]
+            if codec is not None:
+                body = _decompress(body, codec, raw_size)
+            small[_ARROW_FIELD] = batch_from_bytes(body)
         elif kind == Kind.CHUNK:
             raise WireError("CHUNK message has no body frame")
     elif len(frames) > 1:
