@@ -62,15 +62,18 @@ def bench_viewer(path: str, frames: int, headless: bool, size: tuple[int, int]) 
             v.surface.ctx.finish()
             panel_ms.append((time.perf_counter() - t0) * 1e3)
         gpu = next(iter(v.gpus.values()))
-        return {"viewer_3d_ms": statistics.median(scene_ms), "viewer_panels_ms": statistics.median(panel_ms),
-                "points_drawn": gpu.points.count}
+        return {
+            "viewer_3d_ms": statistics.median(scene_ms),
+            "viewer_panels_ms": statistics.median(panel_ms),
+            "points_drawn": gpu.points.count,
+        }
     finally:
         v.close()
 
 
 def bench_plain(pts: np.ndarray, frames: int, headless: bool, size: tuple[int, int]) -> float:
     """The same points, same shader, straight to the window's framebuffer (or an FBO when headless)."""
-    from imgui_bundle import imgui  # noqa: F401  (same GLFW library as the viewer)
+    from imgui_bundle import imgui  # noqa: F401, I001  (before glfw: the same GLFW library)
     import glfw
     import moderngl
 
@@ -80,7 +83,9 @@ def bench_plain(pts: np.ndarray, frames: int, headless: bool, size: tuple[int, i
     window = None
     if headless:
         ctx = moderngl.create_context(standalone=True, backend="egl", require=330)
-        target = ctx.framebuffer(color_attachments=[ctx.texture(size, 4)], depth_attachment=ctx.depth_renderbuffer(size))
+        target = ctx.framebuffer(
+            color_attachments=[ctx.texture(size, 4)], depth_attachment=ctx.depth_renderbuffer(size)
+        )
     else:
         glfw.init()
         glfw.window_hint(glfw.CONTEXT_VERSION_MAJOR, 3)
@@ -137,8 +142,14 @@ def main(argv: list[str] | None = None) -> int:
         pts = make_recording(path, a.points)
         plain = bench_plain(pts, a.frames, a.headless, size)
         viewer = bench_viewer(path, a.frames, a.headless, size)
-    out = {"points": a.points, "size": a.size, "headless": a.headless, "plain_moderngl_ms": plain, **viewer,
-           "ratio_3d_vs_plain": viewer["viewer_3d_ms"] / plain}
+    out = {
+        "points": a.points,
+        "size": a.size,
+        "headless": a.headless,
+        "plain_moderngl_ms": plain,
+        **viewer,
+        "ratio_3d_vs_plain": viewer["viewer_3d_ms"] / plain,
+    }
     for k, v in out.items():
         print(f"{k:>20}: {v:.2f}" if isinstance(v, float) else f"{k:>20}: {v}")
     if a.json:

@@ -13,7 +13,8 @@ import sys
 import threading
 import time
 
-from imgui_bundle import imgui  # noqa: I001  (before glfw, see ui.window)
+import numpy as np
+from imgui_bundle import imgui  # before glfw, see ui.window
 
 from . import playback
 from .data_client import DataClient, FileSource, select_timeline
@@ -129,7 +130,7 @@ class Viewer:
     def should_close(self) -> bool:
         return self.surface.should_close()
 
-    def screenshot(self) -> "object":
+    def screenshot(self) -> np.ndarray:
         """The whole window as (h, w, 4) uint8, from the last frame's draw data."""
         return self.surface.capture()
 
@@ -142,7 +143,7 @@ class Viewer:
         finally:
             self.surface.shutdown()
 
-    def __enter__(self) -> Viewer:
+    def __enter__(self) -> Viewer:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc) -> None:
@@ -155,7 +156,9 @@ def parse_args(argv: list[str]) -> Options:
     p.add_argument("--screenshot-to", metavar="PNG", help="render one frame to this PNG and exit")
     p.add_argument("--time", metavar="TIMELINE=VALUE", help="cursor time for the screenshot")
     p.add_argument("--window-size", metavar="WxH", default="1280x720")
-    p.add_argument("--connect", metavar="ADDR", help="ingest to show live (default with no files: 127.0.0.1:9876)")
+    p.add_argument(
+        "--connect", metavar="ADDR", help="ingest to show live (default with no files: 127.0.0.1:9876)"
+    )
     p.add_argument("--wait", type=float, default=10.0, help="screenshot of live data: seconds to wait for it")
     p.add_argument("--headless", action="store_true", help="no window: EGL offscreen (CI)")
     p.add_argument("--hide", action="append", default=[], metavar="ENTITY", help="start with ENTITY hidden")
@@ -172,8 +175,17 @@ def parse_args(argv: list[str]) -> Options:
         tm = tuple(a.time.split("=", 1))
     from rerun_zmq._entity_path import canonical_path
 
-    return Options(a.files, a.screenshot_to, tm, (w, h), a.connect, a.headless,
-                   [canonical_path(e) for e in a.hide], a.max_frames, a.wait)
+    return Options(
+        a.files,
+        a.screenshot_to,
+        tm,
+        (w, h),
+        a.connect,
+        a.headless,
+        [canonical_path(e) for e in a.hide],
+        a.max_frames,
+        a.wait,
+    )
 
 
 def _apply_time(viewer: Viewer, spec: tuple[str, str]) -> None:

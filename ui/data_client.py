@@ -71,7 +71,9 @@ class FileSource:
                 if self._stop.is_set():
                     return
                 if isinstance(msg, _wire.Hello):
-                    yield Update("hello", self.name, msg.recording_id, msg.application_id, value=msg.store_kind)
+                    yield Update(
+                        "hello", self.name, msg.recording_id, msg.application_id, value=msg.store_kind
+                    )
                 elif isinstance(msg, _wire.ChunkMsg) and msg.store_kind == "recording":
                     yield Update("chunk", self.name, msg.recording_id, batch=msg.batch)
                 frac = reader.position / max(reader.size, 1)

@@ -75,7 +75,9 @@ class Batch:
     owners: list[tuple[str, int, int]] = field(default_factory=list)
     _rows: int = 0
 
-    def add(self, path: str, positions: np.ndarray, colors: np.ndarray, extra: np.ndarray | None = None) -> None:
+    def add(
+        self, path: str, positions: np.ndarray, colors: np.ndarray, extra: np.ndarray | None = None
+    ) -> None:
         self.positions.append(positions)
         self.colors.append(colors)
         if extra is not None:
@@ -107,7 +109,9 @@ class Scene:
             return
         lo, hi = finite.min(axis=0), finite.max(axis=0)
         old = self.entity_bounds.get(path)
-        self.entity_bounds[path] = (lo, hi) if old is None else (np.minimum(old[0], lo), np.maximum(old[1], hi))
+        self.entity_bounds[path] = (
+            (lo, hi) if old is None else (np.minimum(old[0], lo), np.maximum(old[1], hi))
+        )
         b = self.bounds
         self.bounds = (lo, hi) if b is None else (np.minimum(b[0], lo), np.maximum(b[1], hi))
 
@@ -138,8 +142,9 @@ def build_scene(state: AppState) -> Scene:
     return scene
 
 
-def pick(scene: Scene, view_proj: np.ndarray, size: tuple[int, int], xy: tuple[float, float],
-         max_px: float = 8.0) -> tuple[str, int] | None:
+def pick(
+    scene: Scene, view_proj: np.ndarray, size: tuple[int, int], xy: tuple[float, float], max_px: float = 8.0
+) -> tuple[str, int] | None:
     """The (entity, instance) of the point or line vertex drawn nearest to pixel ``xy``, if close."""
     best: tuple[float, str, int] | None = None
     for batch, per in ((scene.points, 1), (scene.lines, 2)):

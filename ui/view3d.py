@@ -26,7 +26,13 @@ class SceneCache:
         self.version = 0
 
     def get(self, state: AppState) -> Scene:
-        key = (id(state.store), state.generation, state.time.timeline, state.time.cursor, frozenset(state.hidden))
+        key = (
+            id(state.store),
+            state.generation,
+            state.time.timeline,
+            state.time.cursor,
+            frozenset(state.hidden),
+        )
         if key != self.key:
             self.scene = build_scene(state)
             self.key = key
@@ -69,7 +75,9 @@ class View3D:
         self.lines.upload(lpos, lcol)
         self._uploaded = version
 
-    def render(self, view: ViewState, scene: Scene, version: int, size: tuple[int, int], force: bool = False) -> bool:
+    def render(
+        self, view: ViewState, scene: Scene, version: int, size: tuple[int, int], force: bool = False
+    ) -> bool:
         """Draw into the FBO if anything changed; returns whether it drew."""
         import moderngl
 

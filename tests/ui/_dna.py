@@ -30,16 +30,25 @@ def write_dna(path: str, n: int = 100) -> None:
     rr.set_time_seconds("stable_time", 0, recording=rec)
     rr.log("dna/structure/left", Points3D(p1, colors=LEFT, radii=0.08), recording=rec)
     rr.log("dna/structure/right", Points3D(p2, colors=RIGHT, radii=0.08), recording=rec)
-    rr.log("dna/structure/scaffolding", LineStrips3D(np.stack((p1, p2), axis=1), colors=[128, 128, 128]),
-           recording=rec)
+    rr.log(
+        "dna/structure/scaffolding",
+        LineStrips3D(np.stack((p1, p2), axis=1), colors=[128, 128, 128]),
+        recording=rec,
+    )
     offsets = np.random.default_rng(0).random(n)
     for tm in TIMES:
         rr.set_time_seconds("stable_time", tm, recording=rec)
         f = np.abs(((tm + offsets) % 2.0) - 1.0)[:, None]
-        rr.log("dna/structure/scaffolding/beads", Points3D(p1 * (1 - f) + p2 * f, radii=0.06, colors=BEAD),
-               recording=rec)
-        rr.log("dna/structure", Transform3D(rotation=RotationAxisAngle(axis=[0, 0, 1], radians=tm / 4 * math.tau)),
-               recording=rec)
+        rr.log(
+            "dna/structure/scaffolding/beads",
+            Points3D(p1 * (1 - f) + p2 * f, radii=0.06, colors=BEAD),
+            recording=rec,
+        )
+        rr.log(
+            "dna/structure",
+            Transform3D(rotation=RotationAxisAngle(axis=[0, 0, 1], radians=tm / 4 * math.tau)),
+            recording=rec,
+        )
     rr.disconnect(recording=rec)
 
 

@@ -23,7 +23,9 @@ def xvfb_display():
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write_fd), "-noreset", "-nolisten", "tcp", "-screen", "0", "1600x1000x24"],
-        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     os.close(write_fd)
     try:
@@ -51,8 +53,14 @@ def dna_rrd(tmp_path_factory) -> str:
 def run_viewer(display: str, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
     """``python -m rerun_zmq ARGS`` under ``display``."""
     env = dict(os.environ, DISPLAY=display)
-    return subprocess.run([sys.executable, "-m", "rerun_zmq", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "rerun_zmq", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -63,7 +71,7 @@ def viewer(dna_rrd):
 
     try:
         v = Viewer(Options(headless=True, window_size=(1000, 600)))
-    except Exception as exc:  # no EGL on this machine
+    except Exception as exc:  # noqa: BLE001 - no EGL on this machine: skip, not fail
         pytest.skip(f"headless EGL context unavailable: {exc}")
     try:
         v.open_file(dna_rrd, wait=True)

@@ -91,7 +91,7 @@ def test_step_moves_between_data_times(viewer):
 
 
 def test_scrubber_click_moves_cursor_to_start(viewer):
-    x0, y0, x1, y1 = viewer.state.ui_rects["scrubber"]
+    x0, y0, _, y1 = viewer.state.ui_rects["scrubber"]
     viewer.state.ui_rects["_left"] = (x0, y0, x0 + 1, y1)
     click(viewer, "_left")
     rng = viewer.state.store.time_range("stable_time")

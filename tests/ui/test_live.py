@@ -20,13 +20,19 @@ MAGENTA = (255, 0, 255)
 @pytest.fixture
 def ingest():
     pytest.importorskip("ingest.server")
-    proc = subprocess.Popen([sys.executable, "-m", "rerun_zmq", "serve", "--port", "0", "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rerun_zmq", "serve", "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         m = re.search(r"tcp://[\w.\[\]:]+", line)
         if m is None:
-            pytest.fail(f"ingest did not report its endpoint: {line!r} {proc.stderr.read() if proc.poll() else ''}")
+            pytest.fail(
+                f"ingest did not report its endpoint: {line!r} {proc.stderr.read() if proc.poll() else ''}"
+            )
         yield m.group(0)
     finally:
         proc.terminate()
@@ -53,12 +59,17 @@ rr.disconnect()
 def test_live_points_show_in_screenshot(xvfb_display, ingest, tmp_path):
     """The viewer is up before the producer starts: the data reaches it as it arrives."""
     png = tmp_path / "live.png"
-    viewer = subprocess.Popen([sys.executable, "-m", "rerun_zmq", "--connect", ingest, "--screenshot-to", str(png),
-                               "--wait", "30"], env=dict(os.environ, DISPLAY=xvfb_display),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    viewer = subprocess.Popen(
+        [sys.executable, "-m", "rerun_zmq", "--connect", ingest, "--screenshot-to", str(png), "--wait", "30"],
+        env=dict(os.environ, DISPLAY=xvfb_display),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        producer = subprocess.run([sys.executable, "-c", PRODUCER, ingest], capture_output=True, text=True,
-                                  timeout=60)
+        producer = subprocess.run(
+            [sys.executable, "-c", PRODUCER, ingest], capture_output=True, text=True, timeout=60, check=False
+        )
         assert producer.returncode == 0, producer.stderr
         _, err = viewer.communicate(timeout=60)
     finally:

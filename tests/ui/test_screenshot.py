@@ -23,11 +23,21 @@ def view_region(img: np.ndarray) -> np.ndarray:
 def shots(xvfb_display, dna_rrd, tmp_path_factory):
     out = tmp_path_factory.mktemp("shots")
     images = {}
-    for name, extra in (("t1", ["--time", "stable_time=1.0"]), ("t2", ["--time", "stable_time=2.5"]),
-                        ("hidden", ["--time", "stable_time=1.0", "--hide", "dna/structure"])):
+    for name, extra in (
+        ("t1", ["--time", "stable_time=1.0"]),
+        ("t2", ["--time", "stable_time=2.5"]),
+        ("hidden", ["--time", "stable_time=1.0", "--hide", "dna/structure"]),
+    ):
         png = out / f"{name}.png"
-        proc = run_viewer(xvfb_display, dna_rrd, "--screenshot-to", str(png), "--window-size",
-                          f"{SIZE[0]}x{SIZE[1]}", *extra)
+        proc = run_viewer(
+            xvfb_display,
+            dna_rrd,
+            "--screenshot-to",
+            str(png),
+            "--window-size",
+            f"{SIZE[0]}x{SIZE[1]}",
+            *extra,
+        )
         assert proc.returncode == 0, proc.stderr
         assert "Traceback" not in proc.stderr
         images[name] = load_png(png)
@@ -61,8 +71,9 @@ def test_hiding_structure_removes_spiral_pixels(shots):
 
 
 def test_bad_time_spec_fails_cleanly(xvfb_display, dna_rrd, tmp_path):
-    proc = run_viewer(xvfb_display, dna_rrd, "--screenshot-to", str(tmp_path / "x.png"),
-                      "--time", "no_such_timeline=1")
+    proc = run_viewer(
+        xvfb_display, dna_rrd, "--screenshot-to", str(tmp_path / "x.png"), "--time", "no_such_timeline=1"
+    )
     assert proc.returncode == 1
     assert "unknown timeline" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -14,14 +14,24 @@ import pytest
 
 def start(display: str, *args: str) -> subprocess.Popen:
     env = dict(os.environ, DISPLAY=display)
-    return subprocess.Popen([sys.executable, "-m", "rerun_zmq", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "rerun_zmq", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_window(display: str, proc: subprocess.Popen) -> None:
     env = dict(os.environ, DISPLAY=display)
-    found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", "rerun-zmq"], env=env,
-                           capture_output=True, timeout=30)
+    found = subprocess.run(
+        ["xdotool", "search", "--sync", "--onlyvisible", "--name", "rerun-zmq"],
+        env=env,
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
     assert found.returncode == 0 and proc.poll() is None
 
 

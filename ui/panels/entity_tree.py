@@ -87,7 +87,9 @@ class EntityTreePanel:
         rows = self.rows.get(node.path)
         label = node.name + (f"  ({rows})" if rows is not None else "")
         if not visible:
-            imgui.push_style_color(imgui.Col_.text.value, imgui.get_style_color_vec4(imgui.Col_.text_disabled.value))
+            imgui.push_style_color(
+                imgui.Col_.text.value, imgui.get_style_color_vec4(imgui.Col_.text_disabled.value)
+            )
         opened = imgui.tree_node_ex(f"{label}###n", flags)
         if not visible:
             imgui.pop_style_color()

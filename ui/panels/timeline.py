@@ -100,7 +100,8 @@ class TimelinePanel:
         for i in np.flatnonzero(counts):
             h = height * (0.3 + 0.7 * counts[i] / peak)
             dl.add_rect_filled(
-                imgui.ImVec2(x0 + i * bw, y0 + height - h), imgui.ImVec2(x0 + (i + 1) * bw, y0 + height),
+                imgui.ImVec2(x0 + i * bw, y0 + height - h),
+                imgui.ImVec2(x0 + (i + 1) * bw, y0 + height),
                 _col(90, 140, 230, 200),
             )
         if rng is None:

@@ -32,7 +32,9 @@ def draw(state: AppState, view: ViewState, gpu, scene_cache, rect: tuple[float, 
     origin = imgui.get_cursor_screen_pos()
     _interact_prev(state, view, scene, origin, size)
     gpu.render(view, scene, scene_cache.version, size)
-    imgui.image(imgui.ImTextureRef(gpu.texture.glo), imgui.ImVec2(*size), imgui.ImVec2(0, 1), imgui.ImVec2(1, 0))
+    imgui.image(
+        imgui.ImTextureRef(gpu.texture.glo), imgui.ImVec2(*size), imgui.ImVec2(0, 1), imgui.ImVec2(1, 0)
+    )
     record_item(state, f"view:{view.name}")
     if view.hovered is not None and imgui.is_item_hovered():
         imgui.set_tooltip(f"{view.hovered[0]}  #{view.hovered[1]}")

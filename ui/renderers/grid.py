@@ -14,7 +14,7 @@ GRID_COLOR = (70, 70, 78, 255)
 def grid_lines(extent: float) -> tuple[np.ndarray, np.ndarray]:
     """Grid with a power-of-ten spacing suited to ``extent``, plus axes of length ``extent / 2``."""
     step = 10.0 ** math.floor(math.log10(max(extent, 1e-6) / 5.0))
-    n = int(math.ceil(extent / step))
+    n = math.ceil(extent / step)
     ticks = np.arange(-n, n + 1, dtype=np.float32) * step
     half = n * step
     segs = []
