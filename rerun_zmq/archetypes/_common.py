@@ -12,6 +12,16 @@ from ._base import Archetype, ComponentColumn, ComponentColumnList
 
 Converter = Callable[[Any], Any]
 
+#: single-value converter -> its batch form, used by ``columns`` (one value per row)
+BATCH_OF: dict[Converter, Converter] = {
+    c.float32_one: c.radii,
+    c.text_one: c.strings,
+    c.color_one: c.colors,
+    c.vec3: c.positions3d,
+    c.scale3: c.scales,
+    c.mat3x3: c.mat3x3s,
+}
+
 
 class TableArchetype(Archetype):
     """An archetype whose components are described by ``_specs``: field -> (arrow type, converter)."""
@@ -46,7 +56,7 @@ class TableArchetype(Archetype):
             field = cls._resolve(name)
             arrow_type, convert = cls._specs[field]
             try:
-                values = convert(value)
+                values = BATCH_OF.get(convert, convert)(value)
             except (ValueError, TypeError) as exc:
                 raise type(exc)(f"{cls.archetype_name}.{field}: {exc}") from None
             out.append(ComponentColumn(f"{cls.archetype_name}:{field}", arrow_type, values))

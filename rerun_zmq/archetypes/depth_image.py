@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import _components as c
-from ._common import TableArchetype
+from ._common import BATCH_OF, TableArchetype
 from .image import BUFFER, FORMAT, image_buffer
 
 RANGE = pa.list_(pa.float64(), 2)
@@ -19,6 +19,16 @@ def _depth_range(value: Any) -> np.ndarray:
     if arr.size != 2:
         raise ValueError(f"expected a depth range [min, max], got shape {arr.shape}")
     return arr.reshape(1, 2)
+
+
+def _depth_ranges(value: Any) -> np.ndarray:
+    arr = c._numbers(value, np.float64, "depth ranges of shape (N, 2)")
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise ValueError(f"expected depth ranges of shape (N, 2), got shape {arr.shape}")
+    return arr
+
+
+BATCH_OF[_depth_range] = _depth_ranges
 
 
 class _SingleChannelImage(TableArchetype):

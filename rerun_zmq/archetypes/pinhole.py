@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import _components as c
-from ._common import TableArchetype
+from ._common import BATCH_OF, TableArchetype
 from .view_coordinates import view_xyz
 
 
@@ -17,6 +17,9 @@ def _resolution(value: Any) -> np.ndarray:
     if arr.size != 2:
         raise ValueError(f"expected a resolution [width, height], got shape {arr.shape}")
     return arr.reshape(1, 2)
+
+
+BATCH_OF[_resolution] = c.positions2d
 
 
 def _intrinsics(focal_length: Any, principal_point: Any, fov_y: Any, aspect_ratio: Any, res: Any):

@@ -4,29 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import _components as c
 from ..datatypes import Quaternion, RotationAxisAngle, TransformRelation
-from ._common import TableArchetype
+from ._common import BATCH_OF, Converter, TableArchetype
 from ._convert import enum_names, quaternions, rotation_axis_angles
 
 
-def _one(convert):
-    def one(value: Any) -> np.ndarray:
+def _one(convert: Converter) -> Converter:
+    """``convert`` limited to exactly one value; ``columns`` uses ``convert`` itself."""
+
+    def one(value: Any) -> Any:
         arr = convert(value)
         if len(arr) != 1:
             raise ValueError(f"expected one value, got {len(arr)}")
         return arr
 
+    BATCH_OF[one] = convert
     return one
 
 
-def _relation(value: Any) -> list[str]:
-    names = enum_names(value, TransformRelation, "a TransformRelation")
-    if len(names) != 1:
-        raise ValueError(f"expected one TransformRelation, got {len(names)}")
-    return names
+def _relations(value: Any) -> list[str]:
+    return enum_names(value, TransformRelation, "a TransformRelation")
+
+
+_relation = _one(_relations)
 
 
 class Transform3D(TableArchetype):

@@ -12,6 +12,7 @@ import rerun_zmq.archetypes as rra
 from rerun_zmq import _components as comp
 from rerun_zmq import _errors
 from rerun_zmq._chunk import build_chunk, concat_instances, parse_chunk
+from rerun_zmq.datatypes import RotationAxisAngle
 
 from .archetype_cases import (
     BAD_COLORS,
@@ -236,3 +237,22 @@ def test_image_compress():
     rgba = rra.Image(np.zeros((2, 2, 4), np.uint8))
     with pytest.warns(UserWarning, match="uncompressed"):
         assert rgba.compress() is rgba
+
+
+def test_columns_of_single_value_fields():
+    raa = [RotationAxisAngle([0, 0, 1], radians=1), RotationAxisAngle([0, 1, 0], radians=2)]
+    cols = rra.Transform3D.columns(
+        translation=np.zeros((2, 3)),
+        rotation_axis_angle=raa,
+        scale=[1, 2],
+        mat3x3=np.arange(18).reshape(2, 3, 3),
+        relation=["ParentFromChild", "ChildFromParent"],
+        axis_length=[1, 2],
+    )
+    assert all(c.num_rows() == 2 for c in cols)
+    got = {c.key.split(":")[1]: np.asarray(c.values).tolist() for c in cols}
+    assert got["scale"] == [[1, 1, 1], [2, 2, 2]]
+    assert got["mat3x3"][1] == [9, 12, 15, 10, 13, 16, 11, 14, 17]
+    assert got["rotation_axis_angle"][1] == [0, 1, 0, 2]
+    assert rra.TextLog.columns(text=["a", "b"], color=[0xFF0000FF, 0xFF])[1].num_rows() == 2
+    assert rra.Points2D.columns(positions=np.zeros((3, 2)), draw_order=[1, 2, 3])[1].num_rows() == 3
