@@ -56,8 +56,7 @@ class BatcherConfig:
 class _Acc:
     """Rows of one (entity, static, timelines, components) signature awaiting a chunk."""
 
-    __slots__ = ("entity", "static", "tsig", "ckeys", "ctypes", "archetypes", "ns", "ctr", "times", "datas",
-                 "schema")
+    __slots__ = ("entity", "static", "tsig", "ckeys", "ctypes", "archetypes", "rows", "datas", "schema")
 
     def __init__(self, entity, static, tsig, batches, archetypes, schema):
         self.entity = entity
@@ -66,22 +65,19 @@ class _Acc:
         self.ckeys = [b.key for b in batches]
         self.ctypes = [b.arrow_type for b in batches]
         self.archetypes = archetypes
-        self.ns: list[int] = []
-        self.ctr: list[int] = []
-        self.times: list[list[int]] = [[] for _ in range(len(tsig) + (0 if static else 1))]
+        #: per row: (ns, counter, *timeline values); ns is both the RowId time and log_time
+        self.rows: list[tuple] = []
         self.datas: list[list] = [[] for _ in batches]
         self.schema = schema
 
     def build(self) -> pa.RecordBatch:
-        n = len(self.ns)
-        row_ids = np.empty((n, 2), dtype=np.uint64)
-        row_ids[:, 0] = self.ns
-        row_ids[:, 1] = self.ctr
+        table = np.array(self.rows, dtype=np.int64)
+        row_ids = table[:, :2].astype(np.uint64)
         times = {}
         if not self.static:
-            times[LOG_TIME] = ("timestamp", np.asarray(self.times[0], dtype=np.int64))
-            for i, (name, kind) in enumerate(self.tsig, start=1):
-                times[name] = (kind, np.asarray(self.times[i], dtype=np.int64))
+            times[LOG_TIME] = ("timestamp", table[:, 0])
+            for i, (name, kind) in enumerate(self.tsig, start=2):
+                times[name] = (kind, table[:, i])
         comps = {}
         for key, dtype, datas in zip(self.ckeys, self.ctypes, self.datas):
             values, lengths = concat_instances(datas, dtype)
@@ -97,12 +93,21 @@ class Batcher:
 
     def __init__(self, config: BatcherConfig, on_chunk: Callable[[pa.RecordBatch], None],
                  on_error: Callable[[BaseException], None] | None = None) -> None:
-        self.config = config
         self._on_chunk = on_chunk
         self._on_error = on_error
+        self.config = config
         #: called on the batcher thread after each pass (sinks write out their buffers there)
         self.on_pass_end: Callable[[], None] | None = None
         self._init_state()
+
+    @property
+    def config(self) -> BatcherConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: BatcherConfig) -> None:
+        self._config = config
+        self._max_bytes, self._max_rows = config.flush_num_bytes, config.flush_num_rows
 
     def _init_state(self) -> None:
         self._lock = threading.Lock()
@@ -162,18 +167,12 @@ class Batcher:
                 ns = self._last_ns
             self._last_ns = ns
             self._counter += 1
-            acc.ns.append(ns)
-            acc.ctr.append(self._counter)
-            if not static:
-                times = acc.times
-                times[0].append(ns)
-                for i, v in enumerate(tvalues, start=1):
-                    times[i].append(v)
+            acc.rows.append((ns, self._counter, *tvalues))
             for lst, b in zip(acc.datas, batches):
                 lst.append(b.data)
             self._pending_bytes += size + 32
             self._pending_rows += 1
-            if self._pending_bytes >= self.config.flush_num_bytes or self._pending_rows >= self.config.flush_num_rows:
+            if self._pending_bytes >= self._max_bytes or self._pending_rows >= self._max_rows:
                 # cut here, deterministically: these rows become chunks of their own
                 self._sealed.append(self._accs)
                 self._accs = {}
