@@ -11,7 +11,7 @@ from ._stored_chunk import StoredChunk
 class EntityData:
     """Chunks of one entity, indexed per (timeline, component) and, for static data, per component."""
 
-    __slots__ = ("path", "chunks", "temporal", "static", "component_types", "num_rows", "nbytes")
+    __slots__ = ("path", "chunks", "temporal", "static", "component_types", "num_rows", "nbytes", "_keys")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -21,10 +21,12 @@ class EntityData:
         self.component_types: dict[str, pa.DataType] = {}
         self.num_rows = 0
         self.nbytes = 0
+        self._keys: dict[str | None, list[str]] = {}  # component_keys() per timeline, until keys change
 
     def add(self, chunk: StoredChunk) -> dict[tuple[str, str], tuple[int, int]]:
         """Index ``chunk``; returns the (start, end) it covers per (timeline, key)."""
         self.chunks[chunk.seq] = chunk
+        self._keys.clear()
         self.num_rows += chunk.num_rows
         self.nbytes += chunk.nbytes
         spans: dict[tuple[str, str], tuple[int, int]] = {}
@@ -52,6 +54,7 @@ class EntityData:
         """Un-index ``chunk`` (static data is recomputed from the remaining static chunks)."""
         if self.chunks.pop(chunk.seq, None) is None:
             return
+        self._keys.clear()
         self.num_rows -= chunk.num_rows
         self.nbytes -= chunk.nbytes
         if chunk.is_static:
@@ -78,10 +81,13 @@ class EntityData:
 
     def component_keys(self, timeline: str | None) -> list[str]:
         """Real component keys with data on ``timeline`` or static."""
-        keys = set(self.static)
-        if timeline is not None:
-            keys.update(k for tl, k in self.temporal if tl == timeline)
-        return sorted(k for k in keys if not k.startswith("__"))
+        got = self._keys.get(timeline)
+        if got is None:
+            keys = set(self.static)
+            if timeline is not None:
+                keys.update(k for tl, k in self.temporal if tl == timeline)
+            got = self._keys[timeline] = sorted(k for k in keys if not k.startswith("__"))
+        return got
 
     def latest_raw(self, timeline: str | None, key: str, t: int) -> Hit | None:
         """Latest-at of one key without Clears: the static row if any, else the temporal one."""
