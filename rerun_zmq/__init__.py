@@ -79,6 +79,21 @@ from . import archetypes as archetypes
 from . import datatypes as datatypes
 from . import utilities as utilities
 
+
+_LAZY_MODULES = ("dataframe", "blueprint")
+
+
+def __getattr__(name: str):
+    """``rr.dataframe`` and ``rr.blueprint`` load on first use, keeping ``import rerun_zmq`` light."""
+    if name in _LAZY_MODULES:
+        import importlib
+
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'rerun_zmq' has no attribute {name!r}")
+
+
 __all__ = [
     "Angle",
     "AnyValues",
