@@ -122,7 +122,47 @@ def test_truncated_file_loads_what_is_complete(dna_path, tmp_path):
     assert "/dna/structure/left" in rec.entity_paths()
 
 
-def test_several_files_of_one_recording_merge(dna_path):
-    rec = dataframe.load_recording([dna_path, dna_path])
-    assert rec.store.row_counts()["/dna/structure/left"] == 2
-    assert len(rec.latest_at("dna/structure/left", "stable_time", 1.0)["Points3D:positions"]) == 100
+def _save(path, recording_id, entity, frames, application_id="merge_test"):
+    import rerun_zmq as rr
+
+    stream = rr.new_recording(application_id, recording_id=recording_id)
+    stream.save(path)
+    for f in frames:
+        rr.set_time("frame", sequence=f, recording=stream)
+        rr.log(entity, rr.Scalars(float(f)), recording=stream)
+    stream.close()
+
+
+def test_several_files_of_one_recording_merge(tmp_path):
+    _save(tmp_path / "a.rrd", "rec-1", "sensor/a", [0, 2, 4])
+    _save(tmp_path / "b.rrd", "rec-1", "sensor/b", [1, 3])
+    rec = dataframe.load_recording([tmp_path / "a.rrd", tmp_path / "b.rrd"])
+    assert rec.recording_id == "rec-1" and rec.application_id == "merge_test"
+    assert rec.entity_paths() == ["/sensor/a", "/sensor/b"]
+    assert rec.latest_at("sensor/b", "frame", 2)["Scalars:scalars"].tolist() == [1.0]
+    assert rec.range("sensor/a", "frame", 1, 4).column("frame").to_pylist() == [2, 4]
+    _save(tmp_path / "c.rrd", "rec-2", "sensor/c", [0])
+    with pytest.raises(ValueError, match="recording_id="):
+        dataframe.load_recording([tmp_path / "a.rrd", tmp_path / "c.rrd"])
+    only = dataframe.load_recording([tmp_path / "a.rrd", tmp_path / "c.rrd"], recording_id="rec-2")
+    assert only.entity_paths() == ["/sensor/c"]
+
+
+def test_time_units_and_clamping(rec):
+    import datetime as dt
+
+    a = rec.latest_at("dna/structure/scaffolding/beads", "stable_time", dt.timedelta(seconds=1.5))
+    b = rec.latest_at("dna/structure/scaffolding/beads", "stable_time", 1.5)
+    assert np.array_equal(a["Points3D:positions"], b["Points3D:positions"])
+    now = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    left = rec.latest_at("dna/structure/left", "log_time", now)
+    assert left["Points3D:positions"].shape == (100, 3)
+    assert rec.latest_at("dna/structure/left", "log_time", dt.datetime(2000, 1, 1)) == {}
+    raw = rec.latest_at("dna/structure/left", "stable_time", 1.0, clamp=False)
+    assert raw["Points3D:radii"].shape == (1,)
+    only = rec.latest_at("dna/structure/left", "stable_time", 1.0, components=["Points3D:radii"])
+    assert list(only) == ["Points3D:radii"]
+    log = rec.range("dna/structure", "log_time")
+    assert log.schema.field("log_time").type == pa.timestamp("ns", tz="UTC") and log.num_rows == 400
+    with pytest.raises(TypeError):
+        rec.latest_at("dna/structure/left", "stable_time", "soon")
