@@ -17,6 +17,7 @@ class Health:
     bytes: int = 0
     chunks: int = 0
     duplicates: int = 0
+    send_failures: int = 0
     rejected: Counter = field(default_factory=Counter)
     dropped_rows: int = 0
     dropped_bytes: int = 0
@@ -50,5 +51,6 @@ class Health:
             "queue_depth": self.queue_depth, "rejected": self.rejected_total,
             "rejected_by_code": dict(self.rejected), "dropped_rows": self.dropped_rows,
             "dropped_bytes": self.dropped_bytes, "duplicates": self.duplicates,
+            "send_failures": self.send_failures, "disconnects": self.disconnects,
             "uptime_s": round(time.monotonic() - self.started, 3),
         }

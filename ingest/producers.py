@@ -23,6 +23,7 @@ class Producer:
     acked_seq: int = -1
     rows: int = 0
     bytes: int = 0
+    chunks: int = 0
     rejected: Counter = field(default_factory=Counter)
     dropped_rows: int = 0
     dropped_bytes: int = 0
@@ -34,7 +35,7 @@ class Producer:
 
     def summary(self) -> dict:
         return {"producer_id": self.producer_id, "application_id": self.application_id,
-                "recording_id": self.recording_id, "rows": self.rows, "bytes": self.bytes,
+                "recording_id": self.recording_id, "rows": self.rows, "bytes": self.bytes, "chunks": self.chunks,
                 "done_seq": self.done_seq, "rejected": dict(self.rejected),
                 "dropped_rows": self.dropped_rows, "dropped_bytes": self.dropped_bytes}
 
@@ -63,7 +64,7 @@ class Registry:
         old = self._resume.get(producer_id)
         cur = self.get(identity)
         if old is not None and old is not cur:
-            for name in ("received_seq", "done_seq", "rows", "bytes", "dropped_rows", "dropped_bytes"):
+            for name in ("received_seq", "done_seq", "rows", "bytes", "chunks", "dropped_rows", "dropped_bytes"):
                 setattr(cur, name, getattr(old, name))
             cur.rejected = old.rejected
             if old.identity in self.by_identity and old.identity != identity:

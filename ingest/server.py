@@ -324,6 +324,7 @@ class Server:
             self._saver.write_frames(body, msg)
         p.rows += rows
         p.bytes += size
+        p.chunks += 1
         self.health.rows += rows
         self.health.bytes += size
         self.health.chunks += 1
@@ -351,7 +352,7 @@ class Server:
             self._sync.send_multipart([identity, *_wire.encode(msg)], zmq.NOBLOCK, copy=False)
             return True
         except zmq.Again:
-            self.health.reject("send_queue_full")
+            self.health.send_failures += 1
         except zmq.ZMQError:  # EHOSTUNREACH: the peer went away
             self.registry.bye(identity)
             self.queries.forget(identity)

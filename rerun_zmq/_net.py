@@ -47,6 +47,8 @@ class _Out:
     frames: list
     size: int
     rows: int
+    #: sent at least once (the ingest may hold it even if it never acknowledged it)
+    sent: bool = False
 
 
 @dataclasses.dataclass
@@ -164,9 +166,14 @@ class NetworkSink:
         """Called with the lock held: apply the policy until ``size`` more bytes fit."""
         waited_since = time.monotonic()
         while self._queued_bytes + size > self.max_bytes_in_flight and (self._unsent or self._inflight):
-            if self.policy == "drop_oldest" and self._unsent:
-                self._drop_oldest("max_bytes_in_flight reached (policy drop_oldest)")
-                continue
+            if self.policy == "drop_oldest":
+                idx = next((i for i, o in enumerate(self._unsent) if not o.sent), None)
+                if idx is not None:  # never sent: surely not stored, so the count is exact
+                    out = self._unsent[idx]
+                    del self._unsent[idx]
+                    self._queued_bytes -= out.size
+                    self._count_drop(out, "max_bytes_in_flight reached (policy drop_oldest)")
+                    continue
             if self._closing:
                 return
             remaining = waited_since + self.block_timeout_sec - time.monotonic()
@@ -329,6 +336,7 @@ class NetworkSink:
             if not _try_send(sock, out.frames):
                 return
             self._unsent.popleft()
+            out.sent = True
             self._inflight.append(out)
             self._inflight_bytes += out.size
             self.stats.sent_chunks += 1

@@ -28,6 +28,7 @@ def main() -> int:
     ap.add_argument("--max-bytes", type=int, default=100 << 20)
     ap.add_argument("--flush-timeout", type=float, default=60.0)
     ap.add_argument("--pause-file", default=None)
+    ap.add_argument("--report-half", action="store_true", help="flush and print HALF at half, then go on")
     ap.add_argument("--rate", type=float, default=0.0, help="rows per second (0: as fast as possible)")
     ap.add_argument("--client-key", default=None)
     ap.add_argument("--server-key", default=None)
@@ -40,10 +41,10 @@ def main() -> int:
                            flush_timeout_sec=a.flush_timeout, **kwargs)
     t0 = time.monotonic()
     for i in range(a.rows):
-        if a.pause_file and i == a.rows // 2:
+        if (a.pause_file or a.report_half) and i == a.rows // 2:
             rec.flush(a.flush_timeout)
             print("HALF", flush=True)
-            while not os.path.exists(a.pause_file):
+            while a.pause_file and not os.path.exists(a.pause_file):
                 time.sleep(0.01)  # waiting on the test's signal file; no event to await across processes
         rr.set_time("step", sequence=i)
         rr.log(a.entity, rr.Scalars(float(i)))
