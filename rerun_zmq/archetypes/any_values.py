@@ -12,11 +12,20 @@ from ._base import Archetype, ComponentColumn, ComponentColumnList
 _WHAT = "a number, bool, string, bytes, a sequence of them, a numpy array or a pyarrow array"
 
 
+#: one type object per distinct type: the batcher groups rows by arrow type identity
+_INTERNED: dict[pa.DataType, pa.DataType] = {}
+
+
 def infer(value: Any) -> tuple[pa.DataType, Any]:
     """A value -> (arrow element type, instances). Arrays are batches along their first axis.
 
     A 2-D or higher numpy array becomes ``fixed_size_list<T>[k]`` instances (k = the other axes).
     """
+    arrow_type, data = _infer(value)
+    return _INTERNED.setdefault(arrow_type, arrow_type), data
+
+
+def _infer(value: Any) -> tuple[pa.DataType, Any]:
     if isinstance(value, pa.ChunkedArray):
         value = value.combine_chunks()
     if isinstance(value, pa.Array):

@@ -256,3 +256,8 @@ def test_columns_of_single_value_fields():
     assert got["rotation_axis_angle"][1] == [0, 1, 0, 2]
     assert rra.TextLog.columns(text=["a", "b"], color=[0xFF0000FF, 0xFF])[1].num_rows() == 2
     assert rra.Points2D.columns(positions=np.zeros((3, 2)), draw_order=[1, 2, 3])[1].num_rows() == 3
+
+
+def test_any_values_types_are_interned():
+    first, second = rra.AnyValues(v=np.zeros((2, 3))), rra.AnyValues(v=np.ones((1, 3)))
+    assert first.as_component_batches()[0].arrow_type is second.as_component_batches()[0].arrow_type
