@@ -11,7 +11,7 @@ from ._stored_chunk import StoredChunk
 class EntityData:
     """Chunks of one entity, indexed per (timeline, component) and, for static data, per component."""
 
-    __slots__ = ("path", "chunks", "temporal", "static", "component_types", "num_rows", "nbytes", "_keys")
+    __slots__ = ("_keys", "chunks", "component_types", "nbytes", "num_rows", "path", "static", "temporal")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -30,7 +30,7 @@ class EntityData:
         self.num_rows += chunk.num_rows
         self.nbytes += chunk.nbytes
         spans: dict[tuple[str, str], tuple[int, int]] = {}
-        keys = chunk.keys()
+        keys = chunk.index_keys()
         if chunk.is_static:
             for key in keys:
                 got = chunk.latest_static(key)
@@ -59,7 +59,7 @@ class EntityData:
         self.nbytes -= chunk.nbytes
         if chunk.is_static:
             statics = [c for c in self.chunks.values() if c.is_static]
-            for key in chunk.keys():
+            for key in chunk.index_keys():
                 best = latest_static(statics, key)
                 if best is None:
                     self.static.pop(key, None)
@@ -67,7 +67,7 @@ class EntityData:
                     self.static[key] = best
             return
         for timeline in chunk.times:
-            for key in chunk.keys():
+            for key in chunk.index_keys():
                 span = chunk.time_span(timeline, key)
                 idx = self.temporal.get((timeline, key))
                 if span is None or idx is None:

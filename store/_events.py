@@ -81,7 +81,7 @@ class EventBus:
             for cb in list(self._subs.values()):
                 try:
                     cb(event)
-                except Exception as exc:  # re-raised below, typed, after every subscriber ran
+                except Exception as exc:  # noqa: BLE001 -- re-raised below, typed, after every subscriber ran
                     first = first or exc
         if first is not None:
             raise SubscriberError(f"a store event subscriber raised: {first!r}") from first

@@ -20,7 +20,7 @@ _INF = float("inf")
 class TimeIndex:
     """Chunks holding one component on one timeline, keyed by (start, seq)."""
 
-    __slots__ = ("_keys", "_entries", "max_span", "_max_time", "min_time")
+    __slots__ = ("_entries", "_keys", "_max_time", "max_span", "min_time")
 
     def __init__(self) -> None:
         self._keys: list[tuple[int, int]] = []

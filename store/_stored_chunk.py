@@ -37,8 +37,20 @@ class StoredChunk:
     """An immutable chunk plus its numpy views; ``seq`` is a store-unique id."""
 
     __slots__ = (
-        "batch", "info", "entity", "is_static", "seq", "num_rows", "rid_hi", "rid_lo", "columns",
-        "present", "times", "time_valid", "nbytes", "_sorted",
+        "_sorted",
+        "batch",
+        "columns",
+        "entity",
+        "info",
+        "is_static",
+        "nbytes",
+        "num_rows",
+        "present",
+        "rid_hi",
+        "rid_lo",
+        "seq",
+        "time_valid",
+        "times",
     )
 
     def __init__(self, batch: pa.RecordBatch, info: ChunkInfo | None = None) -> None:
@@ -77,7 +89,7 @@ class StoredChunk:
         self._sorted: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
 
     # -- index support ---------------------------------------------------------------------------
-    def keys(self) -> list[str]:
+    def index_keys(self) -> list[str]:
         """Real and virtual component keys that have at least one present row."""
         return [k for k, m in self.present.items() if m.any()]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from hypothesis import strategies as st
-
 from store_oracle import KEYS, Row, Write
 
 ENTITIES = ("/a", "/a/b", "/a/b/c", "/d")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
+from store_oracle import Row, Write, build
 
 from rerun_zmq._chunk import build_chunk
 from store import (
@@ -15,10 +16,9 @@ from store import (
     UnknownEntityError,
 )
 
-from store_oracle import Row, Write, build
 
-
-def _scalars(entity, frames, values, kind="sequence", dtype=pa.float64(), start=1):
+def _scalars(entity, frames, values, kind="sequence", dtype=None, start=1):
+    dtype = dtype or pa.float64()
     n = len(frames)
     rids = np.stack([np.arange(start, start + n), np.zeros(n)], axis=1).astype(np.uint64)
     return build_chunk(

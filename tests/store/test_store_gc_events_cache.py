@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from store_oracle import CLEAR, KINDS, Oracle, Row, Write, build
+from store_strategies import writes
 
 from store import DataDropped, EntityAdded, RowsAdded, SubscriberError, TimelineExtended, TimelineStore
 from store._gc import protected_chunks
-
-from store_oracle import CLEAR, KINDS, Oracle, Row, Write, build
-from store_strategies import ENTITIES, writes
 
 BIG = 2**62
 

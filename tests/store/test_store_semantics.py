@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from store import TimelineStore, UnknownEntityError, UnknownTimelineError
-
 from store_oracle import CLEAR, KINDS, Oracle, build, store_range
 from store_strategies import ENTITIES, writes
+
+from store import TimelineStore, UnknownEntityError, UnknownTimelineError
 
 SETTINGS = settings(max_examples=150, deadline=None)
 

@@ -33,7 +33,8 @@ def _log(store, entity, frame, archetype="Transform3D", static=False, **fields):
     store.insert(build_chunk(entity, rid, times, comps, [archetype], static))
 
 
-def _trs(t=(0, 0, 0), r=np.eye(3), s=(1, 1, 1)):
+def _trs(t=(0, 0, 0), r=None, s=(1, 1, 1)):
+    r = np.eye(3) if r is None else r
     m = np.eye(4)
     m[:3, :3] = r @ np.diag(s)
     m[:3, 3] = t
