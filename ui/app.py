@@ -75,7 +75,7 @@ class Viewer:
     def step(self) -> None:
         """Draw one frame: take in data, advance time, draw panels, render views, present."""
         start = time.perf_counter()
-        dt, self._last = start - self._last, start
+        dt, self._last = min(start - self._last, 0.1), start  # a stall must not jump playback
         s = self.state
         while s.open_requests:
             self.open_file(s.open_requests.pop(0))

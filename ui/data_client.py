@@ -109,7 +109,9 @@ class DataClient:
         self.queue: queue.Queue[Update] = queue.Queue(maxsize=max_queued)
         self.sources: list[DataSource] = []
         self.stores: dict[str, Any] = {}
-        self._pending_times: dict[str, list[np.ndarray]] = {}
+        #: recording id -> timeline -> sorted distinct data times (merged lazily per frame)
+        self.times: dict[str, dict[str, np.ndarray]] = {}
+        self._pending_times: dict[str, dict[str, list[np.ndarray]]] = {}
         self._seen_timelines: set[str] = set()
 
     def add(self, source: DataSource) -> None:
@@ -158,8 +160,9 @@ class DataClient:
         s.recording_id = recording_id
         s.application_id = s.recordings.get(recording_id) or None
         s.store = self.stores[recording_id]
-        s.time.timeline, s.time.user_chose, s.time.times = None, False, {}
-        self._pending_times, self._seen_timelines = {}, set()
+        s.time.timeline, s.time.user_chose = None, False
+        s.time.times = self.times.setdefault(recording_id, {})
+        self._seen_timelines = set()
         s.generation += 1
 
     def apply(self, update: Update) -> None:
@@ -177,8 +180,8 @@ class DataClient:
             except ValueError as exc:  # store errors are ValueErrors: show, never crash
                 s.errors.append(f"{update.source}: refused chunk: {exc}")
                 return
+            self._index_times(update.recording_id, update.batch)
             if update.recording_id == s.recording_id:
-                self._index_times(update.batch)
                 s.generation += 1
         elif update.kind == "progress":
             s.progress[update.source] = (float(update.value), False)
@@ -191,20 +194,24 @@ class DataClient:
 
             apply_live(self, update)
 
-    def _index_times(self, batch: pa.RecordBatch) -> None:
-        info = parse_chunk(batch)
-        for name in info.timelines:
+    def _index_times(self, recording_id: str, batch: pa.RecordBatch) -> None:
+        pending = self._pending_times.setdefault(recording_id, {})
+        for name in parse_chunk(batch).timelines:
             col = batch.column(name)
             vals = col.drop_null().to_numpy() if col.null_count else col.to_numpy()
-            self._pending_times.setdefault(name, []).append(np.asarray(vals, dtype=np.int64))
+            pending.setdefault(name, []).append(np.asarray(vals, dtype=np.int64))
 
     def finish_batch(self) -> None:
         """Merge newly seen times and follow new timelines / the live end."""
         t = self.state.time
-        for name, parts in self._pending_times.items():
-            old = t.times.get(name)
-            t.times[name] = np.unique(np.concatenate(([old] if old is not None else []) + parts))
+        for rid, per_timeline in self._pending_times.items():
+            times = self.times.setdefault(rid, {})
+            for name, parts in per_timeline.items():
+                old = times.get(name)
+                times[name] = np.unique(np.concatenate(([old] if old is not None else []) + parts))
         self._pending_times = {}
+        if self.state.recording_id is not None:
+            t.times = self.times.setdefault(self.state.recording_id, {})
         names = set(self.state.store.timelines()) if self.state.store is not None else set()
         new = sorted(n for n in names - self._seen_timelines if is_user_timeline(n))
         self._seen_timelines |= names

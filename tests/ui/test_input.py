@@ -70,8 +70,9 @@ def test_timeline_selector_switches_timelines(viewer):
 
 def test_play_advances_the_cursor(viewer):
     t = viewer.state.time
-    click(viewer, "step_back")
+    click(viewer, "start")
     start = t.cursor
+    assert start == viewer.state.store.time_range("stable_time")[0]
     click(viewer, "play")
     assert t.playing
     for _ in range(5):
