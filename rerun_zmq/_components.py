@@ -75,42 +75,6 @@ def vec3(value: Any) -> np.ndarray:
     return arr.reshape(1, 3)
 
 
-def scale3(value: Any) -> np.ndarray:
-    """A uniform scale (one number) or 3 per-axis factors -> float32 ``(1, 3)``."""
-    if isinstance(value, _NUMBER) and not isinstance(value, bool):
-        return np.full((1, 3), value, dtype=np.float32)
-    arr = _numbers(value, np.float32, "a number or 3 numbers")
-    if arr.size == 1:
-        return np.full((1, 3), arr.reshape(-1)[0], dtype=np.float32)
-    if arr.size != 3 or arr.ndim > 2:
-        raise ValueError(f"expected a number or 3 numbers, got shape {arr.shape}")
-    return arr.reshape(1, 3)
-
-
-def mat3x3(value: Any) -> np.ndarray:
-    """A 3x3 matrix given row by row (nested or flat) -> float32 ``(1, 9)`` stored column-major."""
-    arr = _numbers(value, np.float32, "a 3x3 matrix of numbers")
-    if arr.size != 9 or arr.ndim > 2:
-        raise ValueError(f"expected a 3x3 matrix of numbers, got shape {arr.shape}")
-    return np.ascontiguousarray(arr.reshape(3, 3).T).reshape(1, 9)
-
-
-def scales(value: Any) -> np.ndarray:
-    """Batch form of ``scale3``: ``(n, 3)`` factors, or ``(n,)`` uniform scales -> float32 ``(n, 3)``."""
-    arr = _numbers(value, np.float32, "uniform scales (N,) or per-axis scales (N, 3)")
-    if arr.ndim <= 1 and arr.size != 3:
-        return np.repeat(arr.reshape(-1, 1), 3, axis=1)
-    return vectors(arr, 3)
-
-
-def mat3x3s(value: Any) -> np.ndarray:
-    """Batch ``mat3x3``: ``(n, 3, 3)`` (or ``(n, 9)``) row-major -> float32 ``(n, 9)`` column-major."""
-    arr = _numbers(value, np.float32, "3x3 matrices of shape (N, 3, 3)")
-    if arr.size % 9 or arr.ndim not in (2, 3) or arr.shape[-1] not in (3, 9):
-        raise ValueError(f"expected 3x3 matrices of shape (N, 3, 3), got shape {arr.shape}")
-    return np.ascontiguousarray(arr.reshape(-1, 3, 3).transpose(0, 2, 1)).reshape(-1, 9)
-
-
 def floats(
     value: Any, dtype: type = np.float32, what: str = "a number or a 1-D array of numbers"
 ) -> np.ndarray:

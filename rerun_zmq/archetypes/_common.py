@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from .. import _components as c
 from ._base import Archetype, ComponentColumn, ComponentColumnList
+from ._convert import mat3x3, mat3x3s, scale3, scales
 
 Converter = Callable[[Any], Any]
 
@@ -18,8 +19,8 @@ BATCH_OF: dict[Converter, Converter] = {
     c.text_one: c.strings,
     c.color_one: c.colors,
     c.vec3: c.positions3d,
-    c.scale3: c.scales,
-    c.mat3x3: c.mat3x3s,
+    scale3: scales,
+    mat3x3: mat3x3s,
 }
 
 

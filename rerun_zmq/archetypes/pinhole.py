@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _components as c
 from ._common import BATCH_OF, TableArchetype
+from ._convert import mat3x3
 from .view_coordinates import view_xyz
 
 
@@ -60,7 +61,7 @@ class Pinhole(TableArchetype):
     archetype_name = "Pinhole"
     primary_field = "image_from_camera"
     _specs = {
-        "image_from_camera": (c.MAT3, c.mat3x3),
+        "image_from_camera": (c.MAT3, mat3x3),
         "resolution": (c.VEC2, _resolution),
         "camera_xyz": (c.VIEW_XYZ, view_xyz),
         "image_plane_distance": (c.F32, c.float32_one),

@@ -7,7 +7,7 @@ from typing import Any
 from .. import _components as c
 from ..datatypes import Quaternion, RotationAxisAngle, TransformRelation
 from ._common import BATCH_OF, Converter, TableArchetype
-from ._convert import enum_names, quaternions, rotation_axis_angles
+from ._convert import enum_names, mat3x3, quaternions, rotation_axis_angles, scale3
 
 
 def _one(convert: Converter) -> Converter:
@@ -45,8 +45,8 @@ class Transform3D(TableArchetype):
         "translation": (c.VEC3, c.vec3),
         "rotation_axis_angle": (c.VEC4, _one(rotation_axis_angles)),
         "quaternion": (c.VEC4, _one(quaternions)),
-        "scale": (c.VEC3, c.scale3),
-        "mat3x3": (c.MAT3, c.mat3x3),
+        "scale": (c.VEC3, scale3),
+        "mat3x3": (c.MAT3, mat3x3),
         "relation": (c.STRING, _relation),
         "axis_length": (c.F32, c.float32_one),
     }
