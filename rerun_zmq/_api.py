@@ -41,7 +41,7 @@ def init(
                           batcher_config=batcher_config, log_tick=log_tick)
     _recording.set_global(rec)
     if default_blueprint is not None:
-        _send_blueprint(default_blueprint, rec, make_default=True)
+        _send_blueprint(default_blueprint, rec, make_default=True, make_active=False)
     if spawn:
         globals()["spawn"](recording=rec)
     return rec
@@ -208,11 +208,13 @@ def _columns_chunk(rec: RecordingStream, entity_path, indexes: list, columns: li
 
 
 # -- sinks -----------------------------------------------------------------------------------------
-def save(path: str | os.PathLike, *, recording=None, default_blueprint=None) -> None:
+def save(path: str | os.PathLike, default_blueprint=None, *, recording=None) -> None:
     """Stream all logged data (including what was logged before this call) to an .rrd file."""
-    rec = resolve(recording)
+    rec = _rec(recording)
     if rec is not None:
         rec.save(path)
+        if default_blueprint is not None:
+            _send_blueprint(default_blueprint, rec, make_default=True, make_active=False)
 
 
 def memory_recording(recording=None) -> MemorySink | None:
@@ -258,14 +260,30 @@ def spawn(*, port: int = 9876, connect: bool = True, memory_limit: str = "75%", 
     net_spawn(rec, port=port, connect=connect, memory_limit=memory_limit, **kwargs)
 
 
-def _send_blueprint(blueprint, rec, make_default: bool = True) -> None:
-    raise NotYetAvailableError("blueprints are not available in this build yet")
+def _send_blueprint(blueprint, rec: RecordingStream, make_default: bool = True, make_active: bool = True) -> None:
+    """Store the layout as static data at ``/__blueprint`` (so files keep it and the viewer finds it)."""
+    import pyarrow as pa
+
+    from .archetypes._base import ComponentBatch, batches_signature
+    from .blueprint import BLUEPRINT_ENTITY, LAYOUT_COMPONENT, as_blueprint
+
+    try:
+        bp = as_blueprint(blueprint)
+        layout = bp.to_json_str()
+    except (TypeError, ValueError) as exc:
+        report(type(exc)(f"rr.send_blueprint: {exc}"))
+        return
+    mode = "active" if make_active else "default"
+    batches = [ComponentBatch(LAYOUT_COMPONENT, pa.string(), [layout]),
+               ComponentBatch("Blueprint:mode", pa.string(), [mode])]
+    rec.batcher.push(BLUEPRINT_ENTITY, True, (), (), batches, ("Blueprint",), batches_signature(batches))
 
 
 def send_blueprint(blueprint, *, make_active: bool = True, make_default: bool = True, recording=None) -> None:
-    rec = resolve(recording)
+    """Send a layout (``rerun_zmq.blueprint``) to the viewer and into the recording's files."""
+    rec = _rec(recording)
     if rec is not None:
-        _send_blueprint(blueprint, rec, make_default)
+        _send_blueprint(blueprint, rec, make_default, make_active)
 
 
 def get_recording_id(recording=None) -> str | None:
