@@ -30,6 +30,7 @@ from .errors import (
 )
 
 _COMPACT_EVERY = 64
+_GC_HEADROOM = 0.1
 
 
 class TimelineStore:
@@ -58,7 +59,7 @@ class TimelineStore:
             raise TypeError(f"insert() takes a chunk (pyarrow.RecordBatch), got {type(batch).__name__}")
         chunk = StoredChunk(batch)
         self._validate(chunk)
-        pieces = compaction.split_batch(batch)
+        pieces = compaction.split_batch(chunk.batch)
         chunks = [chunk] if len(pieces) == 1 else [StoredChunk(p, chunk.info) for p in pieces]
         events: list[StoreEvent] = []
         for c in chunks:
@@ -69,7 +70,9 @@ class TimelineStore:
             if len(small) >= _COMPACT_EVERY:
                 self._compact_entity(chunk.entity)
         if self.memory_limit is not None and self._bytes > self.memory_limit:
-            self.gc(self._bytes - self.memory_limit, events=events)
+            # free a little more than needed, so a store at its limit does not collect on every insert
+            target = int(self.memory_limit * (1.0 - _GC_HEADROOM))
+            self.gc(self._bytes - target, events=events)
         self._events.emit(events)
         return chunk.num_rows
 
@@ -150,7 +153,7 @@ class TimelineStore:
     ) -> GcReport:
         """Drop chunks to free ``bytes_to_free`` (default: down to ``memory_limit``); see ``_gc``."""
         if bytes_to_free is None:
-            bytes_to_free = max(0, self._bytes - (self.memory_limit or self._bytes))
+            bytes_to_free = 0 if self.memory_limit is None else max(0, self._bytes - self.memory_limit)
         report = GcReport()
         for chunk in plan_drop(self, bytes_to_free, cursor or self.time_cursor):
             self._remove(chunk)

@@ -120,3 +120,14 @@ def test_gc_drops_furthest_from_cursor_first():
     report = store.gc(10**9)  # everything droppable goes; the latest value stays
     assert store.latest_at("/e", "frame", 1000)["Test:a"].values.to_pylist() == [9]
     assert store.row_counts()["/e"] == 1
+
+
+def test_memory_limit_zero_keeps_only_protected_data():
+    store = TimelineStore(memory_limit=0, compact=False)
+    for i in range(20):
+        store.insert(_one("/e", i + 1, i, i))
+    store.insert(_one("/e", 100, 0, -1, static=True))
+    assert store.num_chunks() == 2  # the latest temporal value and the static one
+    assert store.gc().num_chunks == 0
+    assert store.latest_at("/e", None, 0)["Test:a"].values.to_pylist() == [-1]
+    assert sum(r.num_rows for r in store.dropped) == 19
