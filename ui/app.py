@@ -65,6 +65,7 @@ class Viewer:
         from .live import LiveSource
 
         self.live = LiveSource(addr)
+        self.state.live_endpoint = self.live.endpoint
         self.client.add(self.live)
 
     def switch_recording(self, recording_id: str) -> None:

@@ -72,6 +72,7 @@ class AppState:
     #: source -> (fraction loaded, finished)
     progress: dict[str, tuple[float, bool]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    live_endpoint: str | None = None
     quit_requested: bool = False
     open_dialog: bool = False
     frame: int = 0

@@ -36,9 +36,21 @@ def draw(state: AppState, view: ViewState, gpu, scene_cache, rect: tuple[float, 
         imgui.ImTextureRef(gpu.texture.glo), imgui.ImVec2(*size), imgui.ImVec2(0, 1), imgui.ImVec2(1, 0)
     )
     record_item(state, f"view:{view.name}")
+    if scene.bounds is None:
+        imgui.set_cursor_screen_pos(imgui.ImVec2(origin.x + 16, origin.y + 16))
+        imgui.text_disabled(_empty_hint(state))
     if view.hovered is not None and imgui.is_item_hovered():
         imgui.set_tooltip(f"{view.hovered[0]}  #{view.hovered[1]}")
     imgui.end()
+
+
+def _empty_hint(state: AppState) -> str:
+    if any(not done for _, done in state.progress.values()):
+        return "Loading..."
+    if state.store is not None and state.store.entity_paths():
+        return "Nothing visible in 3D at this time."
+    where = f" or log to {state.live_endpoint}" if state.live_endpoint else ""
+    return f"No data yet: File > Open, drop an .rrd file here{where}."
 
 
 def _interact_prev(state: AppState, view: ViewState, scene, origin, size) -> None:
