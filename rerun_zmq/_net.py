@@ -146,21 +146,31 @@ class NetworkSink:
             return
         if not isinstance(msg, ChunkMsg):
             return
-        with self._cv:
-            seq = self._next_seq
-            self._next_seq += 1
-        frames = _wire.encode(dataclasses.replace(msg, seq=seq))
-        out = _Out(seq, frames, sum(len(memoryview(f)) for f in frames), msg.batch.num_rows)
-        if out.size > self._max_message:
+        for part in self._split(msg.batch):
             with self._cv:
-                self._count_drop(out, f"chunk of {out.size} bytes is over the ingest's message limit "
-                                      f"{self._max_message}")
-            return
-        with self._cv:
-            self._make_room(out.size)
-            self._unsent.append(out)
-            self._queued_bytes += out.size
-        self._wake()
+                seq = self._next_seq
+                self._next_seq += 1
+            frames = _wire.encode(dataclasses.replace(msg, batch=part, seq=seq))
+            out = _Out(seq, frames, sum(len(memoryview(f)) for f in frames), part.num_rows)
+            with self._cv:
+                if out.size > self._max_message:
+                    self._count_drop(out, f"a single row of {out.size} bytes is over the ingest's message "
+                                          f"limit {self._max_message}")
+                    continue
+                self._make_room(out.size)
+                self._unsent.append(out)
+                self._queued_bytes += out.size
+            self._wake()
+
+    def _split(self, batch):
+        """Row slices of ``batch`` small enough for the ingest's message limit (a slice is a valid chunk)."""
+        limit = self._max_message - 64 * 1024
+        size = batch.nbytes
+        if size <= limit or batch.num_rows <= 1:
+            return [batch]
+        pieces = min(batch.num_rows, -(-size // max(limit, 1)) * 2)
+        step = -(-batch.num_rows // pieces)
+        return [batch.slice(i, step) for i in range(0, batch.num_rows, step)]
 
     def _make_room(self, size: int) -> None:
         """Called with the lock held: apply the policy until ``size`` more bytes fit."""
@@ -331,6 +341,11 @@ class NetworkSink:
     def _send_chunks(self, sock: zmq.Socket) -> None:
         while self._unsent:
             out = self._unsent[0]
+            if out.size > self._max_message:  # queued before the ingest told us its limit
+                self._unsent.popleft()
+                self._queued_bytes -= out.size
+                self._count_drop(out, f"chunk of {out.size} bytes is over the ingest's message limit")
+                continue
             if self._inflight and self._inflight_bytes + out.size > self._window:
                 return
             if not _try_send(sock, out.frames):
