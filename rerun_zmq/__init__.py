@@ -79,6 +79,18 @@ from . import archetypes as archetypes
 from . import datatypes as datatypes
 from . import utilities as utilities
 
+from .archetypes import Arrows2D as Arrows2D
+from .archetypes import BarChart as BarChart
+from .archetypes import DepthImage as DepthImage
+from .archetypes import SegmentationImage as SegmentationImage
+from .archetypes import EncodedImage as EncodedImage
+from .archetypes import SeriesLine as SeriesLine
+from .archetypes import SeriesLines as SeriesLines
+from .archetypes import SeriesPoint as SeriesPoint
+from .archetypes import SeriesPoints as SeriesPoints
+from .archetypes import TextDocument as TextDocument
+from .datatypes import MediaType as MediaType
+from . import components as components
 
 _LAZY_MODULES = ("dataframe", "blueprint")
 
@@ -98,7 +110,9 @@ __all__ = [
     "Angle",
     "AnyValues",
     "Archetype",
+    "Arrows2D",
     "Arrows3D",
+    "BarChart",
     "BatcherConfig",
     "Box2DFormat",
     "Boxes2D",
@@ -106,10 +120,13 @@ __all__ = [
     "Clear",
     "ComponentBatch",
     "ComponentColumn",
+    "DepthImage",
+    "EncodedImage",
     "FillMode",
     "Image",
     "LineStrips2D",
     "LineStrips3D",
+    "MediaType",
     "MemoryRecording",
     "NotYetAvailableError",
     "Pinhole",
@@ -121,6 +138,12 @@ __all__ = [
     "RotationAxisAngle",
     "Scalar",
     "Scalars",
+    "SegmentationImage",
+    "SeriesLine",
+    "SeriesLines",
+    "SeriesPoint",
+    "SeriesPoints",
+    "TextDocument",
     "TextLog",
     "TextLogLevel",
     "TimeColumn",
@@ -131,6 +154,7 @@ __all__ = [
     "TransformRelation",
     "ViewCoordinates",
     "archetypes",
+    "components",
     "connect",
     "connect_tcp",
     "datatypes",
