@@ -233,11 +233,26 @@ def flush(timeout: float | None = None, *, blocking: bool = True, recording=None
     return rec.flush(timeout) if rec is not None else True
 
 
+def default_port() -> int:
+    """The port ``rr.spawn``/``rr.connect`` use when given none: ``RERUN_ZMQ_PORT``, else 9876."""
+    raw = os.environ.get("RERUN_ZMQ_PORT", "").strip()
+    if not raw:
+        return 9876
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ValueError(f"RERUN_ZMQ_PORT must be a port number 1..65535, got {raw!r}")
+    return int(raw)
+
+
 def connect(addr: str | None = None, *, flush_timeout_sec: float | None = 2.0, recording=None, **kwargs) -> None:
-    """Stream this recording (and everything logged so far) to a running ingest at ``HOST:PORT``."""
-    rec = resolve(recording)
+    """Stream this recording (and everything logged so far) to a running ingest at ``HOST:PORT``.
+
+    With no address: ``127.0.0.1`` on ``RERUN_ZMQ_PORT`` (default 9876).
+    """
+    rec = _rec(recording)
     if rec is None:
         return
+    if addr is None:
+        addr = f"127.0.0.1:{default_port()}"
     try:
         from ._net import connect as net_connect
     except ImportError:
@@ -249,9 +264,15 @@ def connect(addr: str | None = None, *, flush_timeout_sec: float | None = 2.0, r
 connect_tcp = connect
 
 
-def spawn(*, port: int = 9876, connect: bool = True, memory_limit: str = "75%", recording=None, **kwargs) -> None:
-    """Start ``rerun-zmq`` (ingest + viewer) unless something listens on ``port``, then connect to it."""
-    rec = resolve(recording)
+def spawn(*, port: int | None = None, connect: bool = True, memory_limit: str = "75%", recording=None,
+          **kwargs) -> None:
+    """Start ``rerun-zmq`` (ingest + viewer) unless something listens on ``port``, then connect to it.
+
+    ``port`` defaults to ``RERUN_ZMQ_PORT``, else 9876.
+    """
+    rec = _rec(recording)
+    if port is None:
+        port = default_port()
     try:
         from ._net import spawn as net_spawn
     except ImportError:
