@@ -19,6 +19,13 @@ def perspective(fov_y: float, aspect: float, near: float, far: float) -> np.ndar
     return m
 
 
+def up_basis(axis: int, sign: int) -> np.ndarray:
+    """3x3 right-handed basis whose columns are (a, b, up) with up = ``sign`` * e_axis."""
+    e = np.eye(3)
+    a, b = e[(axis + 1) % 3], e[(axis + 2) % 3]
+    return np.stack([a, b * sign, e[axis] * sign], axis=1)
+
+
 def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray) -> np.ndarray:
     fwd = target - eye
     fwd = fwd / (np.linalg.norm(fwd) or 1.0)
@@ -47,14 +54,16 @@ class OrbitCamera:
     #: set once the camera was fitted to data (automatic "home" view)
     fitted: bool = False
     home: tuple | None = None
+    #: columns (a, b, up): the orbit turns about ``up``; ViewCoordinates of the data set it
+    basis: np.ndarray = field(default_factory=lambda: np.eye(3))
 
     def eye(self) -> np.ndarray:
         cp = math.cos(self.pitch)
-        offset = np.array([cp * math.cos(self.yaw), cp * math.sin(self.yaw), math.sin(self.pitch)])
-        return self.target + self.distance * offset
+        local = np.array([cp * math.cos(self.yaw), cp * math.sin(self.yaw), math.sin(self.pitch)])
+        return self.target + self.distance * (self.basis @ local)
 
     def view(self) -> np.ndarray:
-        return look_at(self.eye(), self.target, np.array([0.0, 0.0, 1.0]))
+        return look_at(self.eye(), self.target, self.basis[:, 2])
 
     def projection(self, aspect: float) -> np.ndarray:
         return perspective(self.fov_y, aspect, self.distance * 0.005, self.distance * 200.0)
@@ -64,7 +73,14 @@ class OrbitCamera:
 
     def signature(self) -> tuple:
         """Changes whenever the image would; part of the 3D view's redraw key."""
-        return (*np.round(self.target, 9), self.distance, self.yaw, self.pitch, self.fov_y)
+        return (
+            *np.round(self.target, 9),
+            self.distance,
+            self.yaw,
+            self.pitch,
+            self.fov_y,
+            *self.basis.ravel(),
+        )
 
     # -- interaction -------------------------------------------------------------------------------
     def rotate(self, dx_px: float, dy_px: float) -> None:

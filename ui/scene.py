@@ -18,6 +18,8 @@ from rerun_zmq._components import unpack_colors
 from .state import AppState
 
 DEFAULT_POINT_RADIUS = -2.0  # negative: UI pixels, as Rerun does
+VIEW_XYZ = "ViewCoordinates:xyz"
+_UP, _DOWN = 1, 2  # direction codes of ViewCoordinates (U=1, D=2, R=3, L=4, F=5, B=6)
 
 
 def auto_color(path: str) -> np.ndarray:
@@ -100,6 +102,9 @@ class Scene:
     lines: Batch = field(default_factory=Batch)
     bounds: tuple[np.ndarray, np.ndarray] | None = None
     entity_bounds: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    #: (axis, sign) of "up" from the shallowest ViewCoordinates in the data, if any
+    up: tuple[int, int] | None = None
+    _up_depth: int = 1 << 30
 
     def _grow(self, path: str, pts: np.ndarray) -> None:
         if len(pts) == 0:
@@ -114,6 +119,14 @@ class Scene:
         )
         b = self.bounds
         self.bounds = (lo, hi) if b is None else (np.minimum(b[0], lo), np.maximum(b[1], hi))
+
+
+def _view_up(scene: Scene, path: str, cell) -> None:
+    depth = path.count("/") if path != "/" else 0
+    codes = list(np.asarray(cell.values.flatten().to_numpy(zero_copy_only=False)).reshape(-1)[:3])
+    for axis, code in enumerate(codes):
+        if code in (_UP, _DOWN) and depth < scene._up_depth:
+            scene.up, scene._up_depth = (axis, 1 if code == _UP else -1), depth
 
 
 def build_scene(state: AppState) -> Scene:
@@ -133,6 +146,8 @@ def build_scene(state: AppState) -> Scene:
         if not cells:
             continue
         keys = {k.split(":", 1)[0] for k in cells}
+        if VIEW_XYZ in cells:
+            _view_up(scene, path, cells[VIEW_XYZ])
         builders = [ARCHETYPE_BUILDERS[a] for a in keys if a in ARCHETYPE_BUILDERS]
         if not builders:
             continue

@@ -54,6 +54,7 @@ class ViewState:
     image_size: tuple[int, int] = (0, 0)
     hovered: tuple[str, int] | None = None  # (entity, instance)
     show_grid: bool = True
+    up: tuple[int, int] | None = None  # (axis, sign) the camera currently orbits about
 
 
 @dataclass

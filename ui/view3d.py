@@ -100,7 +100,9 @@ class View3D:
             extent = 10.0
             if scene.bounds is not None:
                 extent = float(np.max(np.abs(np.concatenate(scene.bounds)))) * 2.0
-            self.grid.draw(view_proj, extent)
+            plane = np.eye(4)
+            plane[:3, :3] = view.camera.basis  # the grid lies across the data's "up"
+            self.grid.draw(view_proj @ plane, extent)
         self.lines.draw(view_proj)
         self.points.draw(view_proj, proj, size[1])
         self.ctx.disable(moderngl.DEPTH_TEST)

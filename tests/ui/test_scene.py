@@ -77,3 +77,18 @@ def test_pick_finds_the_entity_and_instance_under_the_mouse(state):
     hit = pick(scene, vp, (400, 400), xy, max_px=0.5)
     assert hit is not None and hit[0].startswith("/dna/structure")
     assert pick(scene, vp, (400, 400), (-50, -50)) is None
+
+
+def test_view_coordinates_set_the_up_axis(tmp_path):
+    import rerun_zmq as rr
+
+    path = str(tmp_path / "yup.rrd")
+    rec = rr.new_recording("yup")
+    rr.save(path, recording=rec)
+    rr.log("world", rr.ViewCoordinates.RIGHT_HAND_Y_UP, static=True, recording=rec)
+    rr.log("world/cam", rr.ViewCoordinates.RDF, static=True, recording=rec)  # deeper: ignored for "up"
+    rr.log("world/pts", rr.Points3D([[0, 0, 0], [1, 1, 1]]), static=True, recording=rec)
+    rr.disconnect(recording=rec)
+    s = AppState(store=None)
+    DataClient(s).load_now(FileSource(path))
+    assert build_scene(s).up == (1, 1)

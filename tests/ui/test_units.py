@@ -129,3 +129,15 @@ def test_playback_advances_loops_and_parks_at_the_end():
     playback.step(s, -1)
     assert s.time.cursor == 20
     assert math.isclose(s.time.speed, 1.0)
+
+
+@pytest.mark.parametrize(("axis", "sign"), [(2, 1), (1, 1), (0, -1), (2, -1)])
+def test_up_basis_is_right_handed_and_orbits_about_up(axis, sign):
+    from ui.camera import up_basis
+
+    basis = up_basis(axis, sign)
+    assert np.isclose(np.linalg.det(basis), 1.0)
+    assert basis[axis, 2] == sign
+    cam = OrbitCamera(basis=basis)
+    cam.pitch = 1.5  # almost straight above: the eye sits along "up"
+    assert (cam.eye() - cam.target)[axis] * sign > 0.9 * cam.distance

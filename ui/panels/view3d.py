@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from imgui_bundle import imgui
 
+from ..camera import up_basis
 from ..scene import pick
 from ..state import AppState, ViewState
 from . import PANEL_FLAGS, place, record_item
@@ -27,6 +28,9 @@ def draw(state: AppState, view: ViewState, gpu, scene_cache, rect: tuple[float, 
     view.image_size = size
     scene = scene_cache.get(state)
     cam = view.camera
+    if scene.up is not None and view.up != scene.up:
+        view.up = scene.up
+        cam.basis = up_basis(*scene.up)
     if scene.bounds is not None and not cam.fitted and not cam.user_moved:
         cam.fit(*scene.bounds)
     origin = imgui.get_cursor_screen_pos()
