@@ -83,4 +83,5 @@ class Registry:
         return sum(1 for p in self.by_identity.values() if p.hello)
 
     def producers(self) -> list[Producer]:
-        return [p for p in self.by_identity.values() if p.hello]
+        """Every recently seen producer, connected or gone."""
+        return list(self._resume.values())

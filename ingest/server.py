@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 import time
@@ -373,7 +374,7 @@ class Server:
                      snap["rejected"], snap["dropped_rows"])
 
     def stats(self) -> dict:
-        return {**self.health.snapshot(self.registry.connected()),
+        return {**self.health.snapshot(self.registry.connected()), "pid": os.getpid(),
                 "per_producer": [p.summary() for p in self.registry.producers()]}
 
 
