@@ -1,0 +1,78 @@
+"""The data client on its own (no OpenGL): timeline switching, follow-live, refused chunks, recordings."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ui.data_client import DataClient, FileSource, Update, select_timeline
+from ui.state import AppState
+
+
+def write_two_timelines(path: str) -> None:
+    import rerun_zmq as rr
+
+    rec = rr.new_recording("timelines", recording_id="tl")
+    rr.save(path, recording=rec)
+    for i in range(3):
+        rr.set_time_sequence("frame", i, recording=rec)
+        rr.log("a", rr.Points3D([[i, 0, 0]]), recording=rec)
+        rr.flush(recording=rec)
+    rr.set_time_seconds("sim_time", 5.0, recording=rec)
+    rr.log("b", rr.Points3D([[0, 1, 0]]), recording=rec)
+    rr.disconnect(recording=rec)
+
+
+def feed(path: str, state: AppState) -> DataClient:
+    """Apply the file one update per 'frame', as the render loop would."""
+    client = DataClient(state)
+    for update in FileSource(path).messages():
+        client.apply(update)
+        client.finish_batch()
+    return client
+
+
+def test_switches_to_a_newly_appearing_user_timeline(tmp_path):
+    path = str(tmp_path / "tl.rrd")
+    write_two_timelines(path)
+    s = AppState(store=None)
+    feed(path, s)
+    assert s.time.timeline == "sim_time"
+    assert s.time.cursor == 5_000_000_000  # follow: at the newest time
+
+
+def test_a_timeline_the_user_picked_is_kept(tmp_path):
+    path = str(tmp_path / "tl.rrd")
+    write_two_timelines(path)
+    s = AppState(store=None)
+    client = DataClient(s)
+    updates = list(FileSource(path).messages())
+    first_chunk = next(i for i, u in enumerate(updates) if u.kind == "chunk")
+    for u in updates[: first_chunk + 1]:
+        client.apply(u)
+    client.finish_batch()
+    select_timeline(s, "frame")
+    for u in updates[first_chunk + 1 :]:
+        client.apply(u)
+        client.finish_batch()
+    assert s.time.timeline == "frame" and s.time.cursor == 2
+    assert np.array_equal(s.time.times["frame"], [0, 1, 2])
+
+
+def test_refused_chunk_is_reported_not_raised(tmp_path):
+    import pyarrow as pa
+
+    s = AppState(store=None)
+    client = DataClient(s)
+    bad = pa.RecordBatch.from_pydict({"x": [1]})
+    client.apply(Update("chunk", "test", "rid", batch=bad))
+    assert len(s.errors) == 1 and "refused" in s.errors[0]
+
+
+def test_new_run_becomes_the_active_recording():
+    s = AppState(store=None)
+    client = DataClient(s)
+    client.apply(Update("hello", "live", "run1", "app", value="recording"))
+    client.apply(Update("hello", "live", "run2", "app", value="recording"))
+    client.apply(Update("hello", "live", "bp", "app", value="blueprint"))
+    assert s.recording_id == "run2" and set(s.recordings) == {"run1", "run2"}
+    assert s.application_id == "app"
