@@ -37,10 +37,9 @@ def signature(chunk: StoredChunk) -> tuple:
     return (info.entity_path, info.is_static, tuple(sorted(info.timelines.items())), cols)
 
 
-def split_batch(batch: pa.RecordBatch) -> list[pa.RecordBatch]:
+def split_batch(batch: pa.RecordBatch, nbytes: int) -> list[pa.RecordBatch]:
     """Zero-copy row slices of an oversize chunk; a chunk within limits (or of one row) is kept."""
     n = batch.num_rows
-    nbytes = batch.nbytes
     if n <= 1 or (n <= SPLIT_ROWS and nbytes <= SPLIT_BYTES):
         return [batch]
     pieces = max(-(-n // MAX_ROWS), -(-nbytes // MAX_BYTES))

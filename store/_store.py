@@ -59,8 +59,8 @@ class TimelineStore:
             raise TypeError(f"insert() takes a chunk (pyarrow.RecordBatch), got {type(batch).__name__}")
         chunk = StoredChunk(batch)
         self._validate(chunk)
-        pieces = compaction.split_batch(chunk.batch)
-        chunks = [chunk] if len(pieces) == 1 else [StoredChunk(p, chunk.info) for p in pieces]
+        pieces = compaction.split_batch(chunk.batch, chunk.nbytes)
+        chunks = [chunk] if len(pieces) == 1 else [StoredChunk(p, chunk.info, split=True) for p in pieces]
         events: list[StoreEvent] = []
         for c in chunks:
             self._add(c, events)

@@ -37,7 +37,10 @@ class StoredChunk:
     """An immutable chunk plus its numpy views; ``seq`` is a store-unique id."""
 
     __slots__ = (
+        "_full",
         "_sorted",
+        "_spans",
+        "_time_full",
         "batch",
         "columns",
         "entity",
@@ -53,7 +56,7 @@ class StoredChunk:
         "times",
     )
 
-    def __init__(self, batch: pa.RecordBatch, info: ChunkInfo | None = None) -> None:
+    def __init__(self, batch: pa.RecordBatch, info: ChunkInfo | None = None, split: bool = False) -> None:
         if info is None:
             try:
                 info = parse_chunk(batch)
@@ -70,28 +73,45 @@ class StoredChunk:
         self.is_static = info.is_static
         self.seq = next(_seq)
         self.num_rows = batch.num_rows
-        self.rid_hi = rid[:, 0].copy()
-        self.rid_lo = rid[:, 1].copy()
+        self.rid_hi = rid[:, 0]
+        self.rid_lo = rid[:, 1]
+        n = self.num_rows
+        ones = np.ones(n, dtype=bool)
         self.times: dict[str, np.ndarray] = {}
         self.time_valid: dict[str, np.ndarray] = {}
+        self._time_full: set[str] = set()
         for name in info.timelines:
             col = batch.column(name)
-            self.time_valid[name] = _valid_mask(col)
-            self.times[name] = col.fill_null(0).to_numpy() if col.null_count else col.to_numpy()
+            if col.null_count:
+                self.time_valid[name] = _valid_mask(col)
+                self.times[name] = col.fill_null(0).to_numpy()
+            else:
+                self.time_valid[name] = ones
+                self.times[name] = col.to_numpy()
+                self._time_full.add(name)
         self.columns: dict[str, pa.Array] = {k: batch.column(k) for k in info.components}
-        self.present: dict[str, np.ndarray] = {k: _valid_mask(c) for k, c in self.columns.items()}
-        self.present[ANY_ROW] = np.ones(self.num_rows, dtype=bool)
+        self.present: dict[str, np.ndarray] = {ANY_ROW: ones}
+        self._full: set[str] = {ANY_ROW}
+        for k, c in self.columns.items():
+            if c.null_count:
+                self.present[k] = _valid_mask(c)
+            else:
+                self.present[k] = ones
+                self._full.add(k)
         if CLEAR_KEY in self.columns:
             any_, rec = _clear_masks(self.columns[CLEAR_KEY], self.entity)
             self.present[CLEAR_ANY] = any_
             self.present[CLEAR_REC] = rec
-        self.nbytes = int(batch.nbytes) + 16 * self.num_rows
+        # whole IPC/builder buffers are cheap to measure; slices need the exact (slower) count
+        sliced = batch.column(0).offset != 0 or split
+        self.nbytes = int(batch.nbytes if sliced else batch.get_total_buffer_size()) + 16 * n
         self._sorted: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._spans: dict[str, tuple[int, int]] = {}
 
     # -- index support ---------------------------------------------------------------------------
     def index_keys(self) -> list[str]:
         """Real and virtual component keys that have at least one present row."""
-        return [k for k, m in self.present.items() if m.any()]
+        return [k for k, m in self.present.items() if k in self._full or m.any()]
 
     def time_span(self, timeline: str, key: str) -> tuple[int, int] | None:
         """(min, max) time of rows holding ``key`` on ``timeline``, or None."""
@@ -99,20 +119,29 @@ class StoredChunk:
         if got is not None:
             times = got[0]
             return (int(times[0]), int(times[-1])) if len(times) else None
+        if key in self._full and timeline in self._time_full:
+            span = self._spans.get(timeline)
+            if span is None and self.num_rows:
+                times = self.times[timeline]
+                span = self._spans[timeline] = (int(times.min()), int(times.max()))
+            return span
         mask = self.present[key] & self.time_valid[timeline]
         if not mask.any():
             return None
-        times = self.times[timeline] if mask.all() else self.times[timeline][mask]
+        times = self.times[timeline][mask]
         return int(times.min()), int(times.max())
 
     def sorted_rows(self, timeline: str, key: str) -> tuple[np.ndarray, np.ndarray]:
         """(times, row indices) of rows with ``key`` on ``timeline``, in (time, RowId) order."""
+        full = key in self._full and timeline in self._time_full
+        if full:
+            key = ANY_ROW  # every row: one sorted order shared by all fully present keys
         got = self._sorted.get((timeline, key))
         if got is None:
-            mask = self.present[key] & self.time_valid[timeline]
-            if mask.all():
+            if full:
                 rows, t = np.arange(self.num_rows), self.times[timeline]
             else:
+                mask = self.present[key] & self.time_valid[timeline]
                 rows = np.flatnonzero(mask)
                 t = self.times[timeline][rows]
             # rows are in RowId order, so non-decreasing times are already (time, RowId) order
