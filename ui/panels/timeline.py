@@ -12,6 +12,7 @@ from ..timefmt import format_time
 from . import PANEL_FLAGS, place, record_item
 
 _BINS = 200
+_LABEL = 28  # characters of the entity column
 
 
 def _col(r: int, g: int, b: int, a: int = 255) -> int:
@@ -46,11 +47,16 @@ class TimelinePanel:
         imgui.begin("Timeline", None, PANEL_FLAGS)
         self._controls(state)
         rng = playback.time_range(state)
-        self._scrubber(state, rng, "scrubber", self.total, 22)
-        imgui.begin_child("density")
+        # rows of the density child keep room for its scrollbar: the top scrubber lines up with them
+        width = imgui.get_content_region_avail().x - imgui.get_style().scrollbar_size
+        imgui.text("all entities".rjust(_LABEL))
+        imgui.same_line()
+        label_end = imgui.get_cursor_pos_x() - imgui.get_style().window_padding.x  # in the child's x
+        self._scrubber(state, rng, "scrubber", self.total, 22, width - label_end)
+        imgui.begin_child("density", None, 0, imgui.WindowFlags_.always_vertical_scrollbar.value)
         for path, counts in self.density.items():
-            imgui.text(path[-28:].rjust(28))
-            imgui.same_line()
+            imgui.text(path[-_LABEL:].rjust(_LABEL))
+            imgui.same_line(label_end)
             self._scrubber(state, rng, f"density:{path}", counts, imgui.get_text_line_height())
         imgui.end_child()
         imgui.end()
@@ -87,8 +93,10 @@ class TimelinePanel:
         imgui.text(format_time(t.cursor if t.timeline else None, t.kind))
         record_item(state, "cursor_text")
 
-    def _scrubber(self, state, rng, key: str, counts: np.ndarray, height: float) -> None:
-        width = max(imgui.get_content_region_avail().x, 10.0)
+    def _scrubber(
+        self, state, rng, key: str, counts: np.ndarray, height: float, width: float | None = None
+    ) -> None:
+        width = max(imgui.get_content_region_avail().x if width is None else width, 10.0)
         pos = imgui.get_cursor_screen_pos()
         imgui.invisible_button(key, imgui.ImVec2(width, height))
         record_item(state, key)
