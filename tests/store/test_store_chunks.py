@@ -106,3 +106,16 @@ def test_rows_out_of_row_id_order_are_restored():
     store.insert(chunk)
     assert store.latest_at("/u", "frame", 1)["Scalars:scalars"].values.to_pylist() == [5.0]
     assert store.range("/u", "frame", 0, 2).column("Scalars:scalars").to_pylist() == [[1.0], [3.0], [5.0]]
+
+
+def test_density_matches_numpy_histogram():
+    rng = np.random.default_rng(3)
+    store = TimelineStore(compact=False)
+    frames = rng.integers(0, 1000, 3000)
+    for i in range(0, 3000, 300):
+        store.insert(_scalars("/r", frames[i:i + 300], np.zeros(300), start=i + 1))
+    for bins, t0, t1 in [(7, None, None), (50, 100, 900), (3, 500, 500)]:
+        counts, edges = store.density("/r", "frame", bins=bins, t0=t0, t1=t1)
+        lo, hi = edges[0], edges[-1]
+        want, want_edges = np.histogram(frames, bins=bins, range=(lo, hi))
+        assert counts.tolist() == want.tolist() and np.allclose(edges, want_edges)
