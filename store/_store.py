@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import pyarrow as pa
 
-from rerun_zmq._entity_path import canonical_path
+from rerun_zmq._entity_path import canonical_path, parent_paths
 
 from . import _compaction as compaction
 from ._cache import MISSING, QueryCache
@@ -45,6 +45,7 @@ class TimelineStore:
         self.time_cursor: tuple[str, int] | None = None
         self.dropped: list[GcReport] = []
         self._entities: dict[str, EntityData] = {}
+        self._tree: set[str] = set()  # implicit parents of the entities (queries answer them empty)
         self._timelines: dict[str, str] = {}
         self._ranges: dict[str, tuple[int, int]] = {}
         self._pending_small: dict[str, list[StoredChunk]] = {}
@@ -97,6 +98,7 @@ class TimelineStore:
         if ent is None:
             ent = self._entities[chunk.entity] = EntityData(chunk.entity)
             events.append(EntityAdded(chunk.entity))
+            self._tree.update(parent_paths(chunk.entity))
         for key, col in chunk.columns.items():
             ent.component_types.setdefault(key, col.type)
         self._has_clears = self._has_clears or CLEAR_KEY in chunk.columns
@@ -194,7 +196,7 @@ class TimelineStore:
     ) -> dict[str, Cell]:
         """Per component, the visible value at ``t`` (``timeline=None``: static data only)."""
         path = self._entity_key(entity_path, timeline)
-        if path not in self._entities:
+        if path not in self._entities and path not in self._tree:
             raise UnknownEntityError(path)
         return latest_at(self, path, timeline, int(t), components)
 
@@ -203,7 +205,7 @@ class TimelineStore:
     ) -> pa.Table:
         """Temporal rows with time in [t0, t1], in (time, RowId) order: row id, time, components."""
         path = self._entity_key(entity_path, timeline)
-        if path not in self._entities:
+        if path not in self._entities and path not in self._tree:
             raise UnknownEntityError(path)
         return range_query(self, path, timeline, int(t0), int(t1), components)
 
@@ -226,10 +228,11 @@ class TimelineStore:
 
     def components(self, entity_path: str) -> dict[str, pa.DataType]:
         """Component key -> element type for one entity."""
-        ent = self._entities.get(canonical_path(entity_path))
-        if ent is None:
-            raise UnknownEntityError(canonical_path(entity_path))
-        return {k: t.value_type for k, t in sorted(ent.component_types.items())}
+        path = canonical_path(entity_path)
+        ent = self._entities.get(path)
+        if ent is None and path not in self._tree:
+            raise UnknownEntityError(path)
+        return {k: t.value_type for k, t in sorted(ent.component_types.items())} if ent else {}
 
     def row_counts(self) -> dict[str, int]:
         """Entity -> rows currently held (the entity tree's counts)."""

@@ -30,7 +30,7 @@ class TimelineKindMismatchError(MalformedChunkError):
 
 
 class UnknownEntityError(StoreError, KeyError):
-    """The entity path has never received data (and has no descendants that did)."""
+    """Neither the entity path nor any of its descendants has ever received data."""
 
     def __init__(self, entity_path: str) -> None:
         self.entity_path = entity_path

@@ -119,3 +119,14 @@ def test_density_matches_numpy_histogram():
         lo, hi = edges[0], edges[-1]
         want, want_edges = np.histogram(frames, bins=bins, range=(lo, hi))
         assert counts.tolist() == want.tolist() and np.allclose(edges, want_edges)
+
+
+def test_implicit_parents_answer_empty():
+    store = TimelineStore()
+    store.insert(_scalars("/robot/arm/joint", [1], [1.0]))
+    assert store.latest_at("/robot", "frame", 5) == {}
+    assert store.range("robot/arm", "frame", 0, 5).num_rows == 0
+    assert store.components("/robot") == {}
+    assert np.allclose(store.world_transform("/robot/arm", "frame", 5), np.eye(4))
+    with pytest.raises(UnknownEntityError):
+        store.latest_at("/robo", "frame", 5)
