@@ -40,6 +40,12 @@ class SceneCache:
         return self.scene
 
 
+def _span(batch, entity: str | None) -> tuple[int, int]:
+    """Vertex range [first, end) of ``entity`` in ``batch`` (entities are contiguous), or empty."""
+    rows = [(first, first + n) for path, first, n in batch.owners if path == entity]
+    return (min(r[0] for r in rows), max(r[1] for r in rows)) if rows else (0, 0)
+
+
 class View3D:
     """Renderers plus the FBO of one 3D view."""
 
@@ -76,13 +82,19 @@ class View3D:
         self._uploaded = version
 
     def render(
-        self, view: ViewState, scene: Scene, version: int, size: tuple[int, int], force: bool = False
+        self,
+        view: ViewState,
+        scene: Scene,
+        version: int,
+        size: tuple[int, int],
+        force: bool = False,
+        selected: str | None = None,
     ) -> bool:
         """Draw into the FBO if anything changed; returns whether it drew."""
         import moderngl
 
         size = (max(int(size[0]), 1), max(int(size[1]), 1))
-        key = (version, view.camera.signature(), size, view.show_grid)
+        key = (version, view.camera.signature(), size, view.show_grid, selected)
         if key == self._key and not force:
             return False
         self._ensure_fbo(size)
@@ -103,8 +115,8 @@ class View3D:
             plane = np.eye(4)
             plane[:3, :3] = view.camera.basis  # the grid lies across the data's "up"
             self.grid.draw(view_proj @ plane, extent)
-        self.lines.draw(view_proj)
-        self.points.draw(view_proj, proj, size[1])
+        self.lines.draw(view_proj, _span(scene.lines, selected))
+        self.points.draw(view_proj, proj, size[1], _span(scene.points, selected))
         self.ctx.disable(moderngl.DEPTH_TEST)
         if prev is not None:
             prev.use()

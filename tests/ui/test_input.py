@@ -119,3 +119,20 @@ def test_drag_rotates_camera_and_redraws(viewer):
     viewer.step()
     assert view.camera.yaw != before
     assert gpu.redraws > redraws
+
+
+def test_selected_entity_is_highlighted_in_the_view(viewer):
+    before = color_mask(view_image(viewer), LEFT).sum()
+    click(viewer, "tree:/dna/structure/left")
+    after = view_image(viewer)
+    assert color_mask(after, LEFT).sum() < before  # lightened towards white
+    assert color_mask(after, RIGHT).sum() > 100
+
+
+def test_space_toggles_playback(viewer):
+    io = imgui.get_io()
+    io.add_key_event(imgui.Key.space, True)
+    viewer.step()
+    io.add_key_event(imgui.Key.space, False)
+    viewer.step()
+    assert viewer.state.time.playing

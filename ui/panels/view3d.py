@@ -35,7 +35,7 @@ def draw(state: AppState, view: ViewState, gpu, scene_cache, rect: tuple[float, 
         cam.fit(*scene.bounds)
     origin = imgui.get_cursor_screen_pos()
     _interact_prev(state, view, scene, origin, size)
-    gpu.render(view, scene, scene_cache.version, size)
+    gpu.render(view, scene, scene_cache.version, size, selected=state.selected)
     imgui.image(
         imgui.ImTextureRef(gpu.texture.glo), imgui.ImVec2(*size), imgui.ImVec2(0, 1), imgui.ImVec2(1, 0)
     )

@@ -12,12 +12,14 @@ STRIPS = "LineStrips3D:strips"
 VERTEX = """
 #version 330 core
 uniform mat4 view_proj;
+uniform ivec2 highlight;  // [first, end) vertices of the selected entity
 in vec3 in_pos;
 in vec4 in_color;
 out vec4 v_color;
 void main() {
     gl_Position = view_proj * vec4(in_pos, 1.0);
-    v_color = in_color;
+    bool lit = gl_VertexID >= highlight.x && gl_VertexID < highlight.y;
+    v_color = lit ? mix(in_color, vec4(1.0), 0.5) : in_color;
 }
 """
 
@@ -79,12 +81,13 @@ class LinesRenderer:
         self.buffers = [pos, col]
         self.vao = self.ctx.vertex_array(self.prog, [(pos, "3f", "in_pos"), (col, "4f1", "in_color")])
 
-    def draw(self, view_proj: np.ndarray) -> None:
+    def draw(self, view_proj: np.ndarray, highlight=(0, 0)) -> None:
         if self.vao is None or self.count == 0:
             return
         import moderngl
 
         self.prog["view_proj"].write(view_proj.T.astype("f4").tobytes())
+        self.prog["highlight"].value = tuple(int(v) for v in highlight)
         self.vao.render(moderngl.LINES, vertices=self.count)
 
     def release_buffers(self) -> None:

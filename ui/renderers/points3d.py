@@ -12,6 +12,7 @@ VERTEX = """
 #version 330 core
 uniform mat4 view_proj;
 uniform float px_per_unit;  // viewport height * proj[1][1] / 2
+uniform ivec2 highlight;    // [first, end) vertices of the selected entity
 in vec3 in_pos;
 in vec4 in_color;
 in float in_radius;
@@ -20,8 +21,9 @@ void main() {
     vec4 clip = view_proj * vec4(in_pos, 1.0);
     gl_Position = clip;
     float px = in_radius < 0.0 ? -2.0 * in_radius : 2.0 * in_radius * px_per_unit / max(clip.w, 1e-5);
-    gl_PointSize = clamp(px, 1.0, 128.0);
-    v_color = in_color;
+    bool lit = gl_VertexID >= highlight.x && gl_VertexID < highlight.y;
+    gl_PointSize = clamp(lit ? px * 1.3 + 1.0 : px, 1.0, 128.0);
+    v_color = lit ? mix(in_color, vec4(1.0), 0.4) : in_color;
 }
 """
 
@@ -77,12 +79,13 @@ class PointsRenderer:
             self.prog, [(pos, "3f", "in_pos"), (col, "4f1", "in_color"), (rad, "1f", "in_radius")]
         )
 
-    def draw(self, view_proj: np.ndarray, proj: np.ndarray, viewport_h: int) -> None:
+    def draw(self, view_proj: np.ndarray, proj: np.ndarray, viewport_h: int, highlight=(0, 0)) -> None:
         if self.vao is None or self.count == 0:
             return
         import moderngl
 
         self.prog["view_proj"].write(view_proj.T.astype("f4").tobytes())
+        self.prog["highlight"].value = tuple(int(v) for v in highlight)
         self.prog["px_per_unit"].value = float(viewport_h * proj[1, 1] / 2.0)
         self.ctx.enable(moderngl.PROGRAM_POINT_SIZE)
         self.vao.render(moderngl.POINTS, vertices=self.count)
