@@ -1,7 +1,21 @@
 """The timeline store: chunks of a recording indexed for latest-at and range queries (no I/O).
 
-Public surface: ``TimelineStore`` (one recording), ``StoreHub`` (several, by recording id), the
-query result ``Cell``, the GC report, store events and the typed errors of ``store.errors``.
+``TimelineStore`` holds one recording (``StoreHub`` maps recording ids to stores). Times are int64
+in the timeline's unit (ns for duration/timestamp). It is not thread-safe: one owner thread.
+
+- ``insert(batch)``: validate and store one chunk, or raise ``MalformedChunkError`` (store unchanged).
+- ``latest_at(entity, timeline, t, components=None) -> {key: Cell}``: per component the greatest
+  (time, RowId) <= (t, inf); static wins; Clears hide what is at or before them;
+  ``timeline=None`` answers static data only. ``Cell.values`` is a zero-copy Arrow slice.
+- ``range(entity, timeline, t0, t1, components=None) -> pa.Table``: temporal rows in [t0, t1] in
+  (time, RowId) order; columns ``rz.row_id``, the timeline, then one ``list<T>`` per component.
+- ``world_transform(entity, timeline, t) -> (4, 4)``: Transform3D (and Pinhole) from the root down.
+- Summary for the viewer: ``entity_paths()``, ``row_counts()``, ``timelines()``,
+  ``time_range(timeline)``, ``density(entity, timeline, bins, t0, t1)``, ``components(entity)``.
+- ``subscribe(callback)``: ``EntityAdded``, ``TimelineExtended``, ``RowsAdded``, ``DataDropped``.
+- ``memory_limit``: GC after inserts drops chunks furthest from ``time_cursor`` (else oldest) first,
+  never static data or the latest value of any component; ``gc()`` / ``dropped`` report it.
+- ``compact()`` merges small chunks now (inserts do it every 64 small chunks); ``chunks()`` exports.
 """
 
 from __future__ import annotations
