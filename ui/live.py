@@ -121,6 +121,9 @@ class RemoteStore:
         self._ranges: dict[str, tuple[int, int]] = {}
         self._rows: dict[str, int] = {}
         self._cells: dict[str, dict] = {}
+        #: entity -> timeline -> [(time, rows)]: rows that arrived live, placed at the timeline's
+        #: newest time when they arrived (events carry counts, not times); feeds the density marks
+        self._marks: dict[str, dict[str, list[tuple[int, int]]]] = {}
 
     # -- fed by the data client ----------------------------------------------------------------------
     def on_summary(self, rec: dict) -> None:
@@ -133,9 +136,16 @@ class RemoteStore:
         if lo is not None and hi is not None:
             self._ranges[name] = (int(lo), int(hi))
 
-    def on_rows(self, counts: dict[str, int]) -> None:
+    def on_rows(self, counts: dict[str, int]) -> dict[str, int]:
+        """Count new rows; returns timeline -> the time they are marked at."""
+        at = {name: rng[1] for name, rng in self._ranges.items()}
         for path, n in counts.items():
             self._rows[path] = self._rows.get(path, 0) + int(n)
+            if n > 0:
+                marks = self._marks.setdefault(path, {})
+                for name, t in at.items():
+                    marks.setdefault(name, []).append((t, int(n)))
+        return at
 
     def on_result(self, params: dict, batch: pa.RecordBatch | None) -> None:
         from store import Cell
@@ -177,7 +187,12 @@ class RemoteStore:
         return world
 
     def density(self, entity_path: str, timeline: str, bins: int = 100, t0=None, t1=None):
-        return np.zeros(bins, dtype=np.int64), np.zeros(bins + 1)
+        rng = self._ranges.get(timeline) or (0, 0)
+        lo, hi = rng[0] if t0 is None else int(t0), rng[1] if t1 is None else int(t1)
+        marks = self._marks.get(entity_path, {}).get(timeline, [])
+        times = np.array([m[0] for m in marks], dtype=np.int64)
+        weights = np.array([m[1] for m in marks], dtype=np.int64)
+        return np.histogram(times, bins=bins, range=(lo, max(hi, lo + 1)), weights=weights)
 
 
 def apply_live(client, update: Update) -> None:
@@ -206,7 +221,11 @@ def apply_live(client, update: Update) -> None:
     elif name == "entity_added":
         _remote(client, params["recording_id"]).on_rows({params["entity_path"]: 0})
     elif name == "rows_added":
-        _remote(client, params["recording_id"]).on_rows(params.get("rows", {}))
+        rid = params["recording_id"]
+        at = _remote(client, rid).on_rows(params.get("rows", {}))
+        pending = client._pending_times.setdefault(rid, {})
+        for timeline, t in at.items():  # steppable times, as for files
+            pending.setdefault(timeline, []).append(np.array([t], dtype=np.int64))
     else:
         return
     s.generation += 1

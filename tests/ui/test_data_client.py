@@ -76,3 +76,56 @@ def test_new_run_becomes_the_active_recording():
     client.apply(Update("hello", "live", "bp", "app", value="blueprint"))
     assert s.recording_id == "run2" and set(s.recordings) == {"run1", "run2"}
     assert s.application_id == "app"
+
+
+def test_live_events_and_results_feed_a_remote_store():
+    import pyarrow as pa
+
+    s = AppState(store=None)
+    client = DataClient(s)
+    snap = {
+        "recordings": [
+            {
+                "recording_id": "r1",
+                "application_id": "app",
+                "entities": {"/a": 2},
+                "timelines": {"frame": {"kind": "sequence", "min": 0, "max": 1}},
+            }
+        ]
+    }
+    client.apply(Update("event", "live", value=("snapshot", snap)))
+    client.finish_batch()
+    assert s.recording_id == "r1" and s.time.timeline == "frame" and s.time.cursor == 1
+    client.apply(
+        Update(
+            "event",
+            "live",
+            value=(
+                "timeline_extended",
+                {"recording_id": "r1", "timeline": "frame", "kind": "sequence", "min": 0, "max": 5},
+            ),
+        )
+    )
+    client.apply(Update("event", "live", value=("rows_added", {"recording_id": "r1", "rows": {"/a": 3}})))
+    positions = pa.array([[[1.0, 2.0, 3.0]]], type=pa.list_(pa.list_(pa.float32(), 3)))
+    batch = pa.RecordBatch.from_arrays([positions], names=["Points3D:positions"])
+    client.apply(
+        Update(
+            "result",
+            "live",
+            batch=batch,
+            value={"entity": "/a", "recording_id": "r1", "times": {"Points3D:positions": 5}},
+        )
+    )
+    client.finish_batch()
+    st = s.store
+    assert st.row_counts() == {"/a": 5} and st.time_range("frame") == (0, 5) and s.time.cursor == 5
+    cells = st.latest_at("/a", "frame", 5)
+    assert cells["Points3D:positions"].values.to_pylist() == [[1.0, 2.0, 3.0]]
+    counts, _ = st.density("/a", "frame", bins=6)
+    assert counts.sum() == 3 and counts[-1] == 3
+    assert 5 in s.time.times["frame"]
+    client.apply(
+        Update("event", "live", value=("recording_added", {"recording_id": "r2", "application_id": "app"}))
+    )
+    assert s.recording_id == "r2"  # a new run becomes the active recording
