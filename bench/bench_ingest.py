@@ -1,0 +1,256 @@
+"""Ingest benchmarks: small log calls, 1M-point frames, idle CPU, shards; side by side with rerun-sdk.
+
+    python bench/bench_ingest.py [--quick] [--no-rerun]
+
+1. 4 producers x 25,000 small log calls (a Scalars row each) into ``rerun-zmq serve``, timed until
+   every row is acknowledged (``rr.flush``), vs the same script with ``import rerun as rr`` into
+   ``rerun --serve-grpc`` (where installed; its ``flush`` returns once the SDK has sent).
+2. 1M-point Points3D frames through the ingest into the store, vs raw pyzmq tcp (DEALER -> ROUTER,
+   same message size, receiver acknowledging each message) measured in the same run.
+3. Idle ingest CPU over a few seconds.
+4. What ``--shards 2`` buys over ``--shards 1`` for workload 1 on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SMALL = r"""
+import sys, time
+import {module} as rr
+port, k, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+rr.init("bench_small", recording_id="bench")
+{connect}
+t0 = time.time()
+for i in range(n):
+    rr.set_time("step", sequence=i)
+    rr.log(f"p{{k}}", rr.Scalars(float(i)))
+{flush}
+print(t0, time.time(), flush=True)
+"""
+OURS = dict(module="rerun_zmq", connect='rr.connect(f"127.0.0.1:{port}")', flush="assert rr.flush(120.0)")
+RERUN = dict(module="rerun", connect='rr.connect_grpc(f"rerun+http://127.0.0.1:{port}/proxy")',
+             flush="rr.get_global_data_recording().flush()")
+
+BIG = r"""
+import sys, time
+import numpy as np
+import rerun_zmq as rr
+port, frames, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+rr.init("bench_big", recording_id="big")
+rr.connect(f"127.0.0.1:{port}")
+pts = [np.random.default_rng(i).random((n, 3), dtype=np.float32) for i in range(2)]
+rr.set_time("frame", sequence=0); rr.log("warmup", rr.Points3D(pts[0][:10])); rr.flush(30.0)
+t0 = time.time()
+for i in range(frames):
+    rr.set_time("frame", sequence=i)
+    rr.log("cloud", rr.Points3D(pts[i % 2]))
+assert rr.flush(120.0)
+print(t0, time.time(), flush=True)
+"""
+
+RAW_RECV = r"""
+import sys, time, zmq
+ctx = zmq.Context()
+s = ctx.socket(zmq.ROUTER); s.setsockopt(zmq.LINGER, 0)
+port = s.bind_to_random_port("tcp://127.0.0.1")
+print(port, flush=True)
+n = int(sys.argv[1])
+for _ in range(n):
+    ident, *frames = s.recv_multipart(copy=False)
+    s.send_multipart([ident, b"ack"])
+s.close(); ctx.term()
+"""
+RAW_SEND = r"""
+import sys, time, zmq, numpy as np
+port, n, size, window = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), 4
+ctx = zmq.Context()
+s = ctx.socket(zmq.DEALER); s.setsockopt(zmq.LINGER, 0); s.connect(f"tcp://127.0.0.1:{port}")
+payload = np.random.default_rng(0).random(size // 4, dtype=np.float32).tobytes()
+t0 = time.time(); sent = acked = 0
+while acked < n:
+    while sent < n and sent - acked < window:
+        s.send_multipart([b"hdr", payload], copy=False); sent += 1
+    s.recv(); acked += 1
+print(t0, time.time(), flush=True)
+s.close(); ctx.term()
+"""
+
+
+def env() -> dict:
+    e = dict(os.environ)
+    e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
+    e.pop("RERUN_ZMQ_RECORDING_ID", None)
+    e.pop("RERUN_ZMQ_APPLICATION_ID", None)
+    return e
+
+
+class Proc:
+    """A server process started for one measurement; stopped with SIGTERM by pid."""
+
+    def __init__(self, cmd: list[str], wait_line: bool = True) -> None:
+        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env(),
+                                  cwd=ROOT)
+        self.line = self.p.stdout.readline().strip() if wait_line else ""
+
+    def stop(self) -> None:
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(20)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
+def start_ours(*args: str) -> tuple[Proc, int]:
+    proc = Proc([sys.executable, "-m", "ingest.server", "--port", "0", "--bind", "127.0.0.1", "--quiet", *args])
+    return proc, int(proc.line.rsplit(":", 1)[1])
+
+
+def run_parallel(script: str, argv_list: list[list[str]]) -> tuple[float, float]:
+    """Run one script per argv at once; (wall from first log call to last flush, wall incl. startup)."""
+    start = time.time()
+    procs = [subprocess.Popen([sys.executable, "-c", script, *a], stdout=subprocess.PIPE, text=True, env=env(),
+                              cwd=ROOT) for a in argv_list]
+    times = []
+    for p in procs:
+        out, _ = p.communicate(timeout=600)
+        if p.returncode != 0:
+            raise RuntimeError(f"producer failed with {p.returncode}")
+        times.append([float(x) for x in out.split()[-2:]])
+    return max(t[1] for t in times) - min(t[0] for t in times), time.time() - start
+
+
+def bench_small(producers: int, rows: int, shards: int = 1) -> float:
+    proc, port = start_ours("--shards", str(shards))
+    try:
+        wall, total = run_parallel(SMALL.format(**OURS), [[str(port), str(k), str(rows)] for k in range(producers)])
+        from ingest.client import IngestClient
+
+        with IngestClient(f"127.0.0.1:{port}") as c:
+            stored = c.stats()["rows"]
+    finally:
+        proc.stop()
+    n = producers * rows
+    if stored != n:
+        raise RuntimeError(f"the ingest stored {stored} rows, expected {n}")
+    rate = n / wall
+    print(f"  rerun-zmq serve --shards {shards}: {n} rows acked in {wall:.2f} s = {rate:,.0f} rows/s "
+          f"({total:.2f} s with process startup)")
+    return rate
+
+
+def rerun_binary() -> str | None:
+    cand = Path(sys.executable).with_name("rerun")
+    return str(cand) if cand.exists() else shutil.which("rerun")
+
+
+def bench_small_rerun(producers: int, rows: int) -> float | None:
+    exe = rerun_binary()
+    try:
+        import rerun  # noqa: F401
+    except ImportError:
+        exe = None
+    if exe is None:
+        print("  rerun-sdk: not installed, skipped")
+        return None
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([exe, "--serve-grpc", "--port", str(port)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)  # the rerun server has no readiness line to wait on
+        wall, total = run_parallel(SMALL.format(**RERUN), [[str(port), str(k), str(rows)] for k in range(producers)])
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    rate = producers * rows / wall
+    print(f"  rerun --serve-grpc (rerun-sdk): {producers * rows} rows in {wall:.2f} s = {rate:,.0f} rows/s "
+          f"({total:.2f} s with process startup)")
+    return rate
+
+
+def bench_big(frames: int, points: int) -> None:
+    size = points * 12
+    recv = Proc([sys.executable, "-c", RAW_RECV, str(frames)])
+    try:
+        wall, _ = run_parallel(RAW_SEND, [[recv.line, str(frames), str(size)]])
+    finally:
+        recv.stop()
+    raw = frames * size / wall
+    proc, port = start_ours()
+    try:
+        wall, _ = run_parallel(BIG, [[str(port), str(frames), str(points)]])
+    finally:
+        proc.stop()
+    ours = frames * size / wall
+    print(f"  raw pyzmq tcp ({size / 1e6:.0f} MB messages): {raw / 1e9:.2f} GB/s")
+    print(f"  rerun-zmq ingest ({points:,}-point Points3D frames into the store): {ours / 1e9:.2f} GB/s "
+          f"= {ours / raw:.2f} of raw")
+
+
+def bench_idle(seconds: float) -> None:
+    proc, _ = start_ours()
+    try:
+        def cpu() -> float:
+            fields = Path(f"/proc/{proc.p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        time.sleep(1.0)  # let startup finish before measuring
+        c0, t0 = cpu(), time.time()
+        time.sleep(seconds)
+        share = (cpu() - c0) / (time.time() - t0)
+    finally:
+        proc.stop()
+    print(f"  idle ingest CPU: {share * 100:.2f} % of one core over {seconds:.0f} s")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="smaller workloads")
+    ap.add_argument("--no-rerun", action="store_true")
+    ap.add_argument("--no-shards", action="store_true")
+    a = ap.parse_args()
+    producers, rows = 4, 25_000
+    frames, points = (5, 1_000_000) if a.quick else (20, 1_000_000)
+    print(f"1. {producers} producers x {rows:,} small log calls, until acknowledged")
+    ours = bench_small(producers, rows)
+    theirs = None if a.no_rerun else bench_small_rerun(producers, rows)
+    if theirs:
+        print(f"  ratio rerun-zmq / rerun: {ours / theirs:.1f}x")
+    print("2. 1M-point frames")
+    bench_big(frames, points)
+    print("3. idle")
+    bench_idle(2.0 if a.quick else 5.0)
+    if not a.no_shards:
+        print("4. shards (workload 1)")
+        two = bench_small(producers, rows, shards=2)
+        print(f"  --shards 2 / --shards 1: {two / ours:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
