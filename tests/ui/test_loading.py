@@ -118,3 +118,38 @@ def test_double_click_focuses_the_entity(viewer):
     assert view.camera.distance != before
     click(viewer, "view:" + view.name)  # a plain click in the view changes nothing else
     assert viewer.state.selected == entity
+
+
+def test_file_open_dialog_opens_the_typed_path(viewer, tmp_path):
+    path = str(tmp_path / "typed.rrd")
+    write(path, "typed", "pts", 2, 10)
+    viewer.state.open_dialog = True  # what File > Open and Ctrl+O do
+    viewer.step()
+    viewer.step()
+    click(viewer, "open_path")
+    imgui.get_io().add_input_characters_utf8(path)
+    viewer.step()
+    viewer.step()
+    click(viewer, "open_ok")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not viewer.state.progress.get("typed.rrd", (0, False))[1]:
+        viewer.step()
+    viewer.step()
+    assert viewer.state.recording_id == "typed"
+
+
+def test_close_stops_threads_and_is_idempotent(dna_rrd):
+    import threading
+
+    from ui.app import Viewer
+    from ui.state import Options
+
+    v = Viewer(Options(headless=True, window_size=(640, 400)))
+    v.connect("127.0.0.1:9")  # nothing listens there: the client just waits
+    v.open_file(dna_rrd)
+    for _ in range(3):
+        v.step()
+    v.close()
+    v.close()
+    alive = [t.name for t in threading.enumerate() if t.name.startswith(("viewer-live", "rrd:"))]
+    assert alive == []

@@ -7,6 +7,7 @@ from pathlib import Path
 from imgui_bundle import imgui
 
 from ..state import AppState
+from . import record_item
 
 
 def draw(state: AppState, text: list[str]) -> None:
@@ -18,11 +19,13 @@ def draw(state: AppState, text: list[str]) -> None:
         imgui.text("Path of an .rrd file:")
         imgui.set_next_item_width(420)
         _, text[0] = imgui.input_text("##path", text[0])
+        record_item(state, "open_path")
         ok = Path(text[0]).is_file()
         imgui.begin_disabled(not ok)
         if imgui.button("Open"):
             state.open_requests.append(text[0])
             imgui.close_current_popup()
+        record_item(state, "open_ok")
         imgui.end_disabled()
         imgui.same_line()
         if imgui.button("Cancel"):
