@@ -109,19 +109,24 @@ def range_query(
         rows = np.flatnonzero(mask)
         if len(rows) == 0:
             continue
-        take = pa.array(rows)
-        cols = [chunk.batch.column(0).take(take), pa.array(times[rows])]
+        if rows[-1] - rows[0] + 1 == len(rows):  # contiguous: zero-copy slices
+            start, n = int(rows[0]), len(rows)
+            pick = lambda arr: arr.slice(start, n)  # noqa: E731
+        else:
+            take = pa.array(rows)
+            pick = lambda arr: arr.take(take)  # noqa: E731
+        cols = [pick(chunk.batch.column(0)), pa.array(times[rows])]
         for k in keys:
             col = chunk.columns.get(k)
-            cols.append(col.take(take) if col is not None else pa.nulls(len(rows), types[k]))
+            cols.append(pick(col) if col is not None else pa.nulls(len(rows), types[k]))
         parts.append(pa.Table.from_arrays(cols, schema=schema))
         sort_t.append(times[rows])
         sort_hi.append(chunk.rid_hi[rows])
         sort_lo.append(chunk.rid_lo[rows])
     if not parts:
         return schema.empty_table()
-    table = pa.concat_tables(parts)
+    table = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
     order = np.lexsort((np.concatenate(sort_lo), np.concatenate(sort_hi), np.concatenate(sort_t)))
     if not np.array_equal(order, np.arange(len(order))):
-        table = table.take(pa.array(order))
-    return table.combine_chunks()
+        return table.take(pa.array(order))
+    return table if len(parts) == 1 else table.combine_chunks()
