@@ -12,8 +12,6 @@ import pytest
 
 from ._dna import write_dna
 
-pytestmark = pytest.mark.gui
-
 
 @pytest.fixture(scope="session")
 def xvfb_display():

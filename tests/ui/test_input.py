@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from imgui_bundle import imgui
 
 from ._dna import BEAD, LEFT, RIGHT, color_mask
+
+pytestmark = pytest.mark.gui
 
 
 def click(viewer, key: str, button: int = 0) -> None:

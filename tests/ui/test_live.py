@@ -14,6 +14,8 @@ from ui.png import load_png
 
 from ._dna import color_mask
 
+pytestmark = pytest.mark.gui
+
 MAGENTA = (255, 0, 255)
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 from imgui_bundle import imgui
 
 from .test_input import click
+
+pytestmark = pytest.mark.gui
 
 
 def write(path: str, recording_id: str, entity: str, frames: int, n: int) -> None:

@@ -11,6 +11,8 @@ from ui.png import load_png
 from ._dna import BEAD, LEFT, RIGHT, color_mask
 from .conftest import run_viewer
 
+pytestmark = pytest.mark.gui
+
 SIZE = (960, 600)
 
 

@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.gui
+
 
 def start(display: str, *args: str) -> subprocess.Popen:
     env = dict(os.environ, DISPLAY=display)
