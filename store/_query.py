@@ -109,12 +109,8 @@ def range_query(
         rows = np.flatnonzero(mask)
         if len(rows) == 0:
             continue
-        if rows[-1] - rows[0] + 1 == len(rows):  # contiguous: zero-copy slices
-            start, n = int(rows[0]), len(rows)
-            pick = lambda arr: arr.slice(start, n)  # noqa: E731
-        else:
-            take = pa.array(rows)
-            pick = lambda arr: arr.take(take)  # noqa: E731
+        contiguous = rows[-1] - rows[0] + 1 == len(rows)
+        pick = _slicer(int(rows[0]), len(rows)) if contiguous else _taker(pa.array(rows))
         cols = [pick(chunk.batch.column(0)), pa.array(times[rows])]
         for k in keys:
             col = chunk.columns.get(k)
@@ -130,3 +126,12 @@ def range_query(
     if not np.array_equal(order, np.arange(len(order))):
         return table.take(pa.array(order))
     return table if len(parts) == 1 else table.combine_chunks()
+
+
+def _slicer(start: int, n: int):
+    """Zero-copy row selection for a contiguous run of rows."""
+    return lambda arr: arr.slice(start, n)
+
+
+def _taker(indices: pa.Array):
+    return lambda arr: arr.take(indices)
