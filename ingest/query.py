@@ -14,6 +14,8 @@ Viewers talk to the same ROUTER as producers. A client sends ``Query(query_id, o
   the time cursor that way); every entity is answered afresh.
 - ``range`` (standing): ``{recording_id?, entity, timeline, t0, t1, components?}``: the rows as a batch.
 - ``chunks`` (one-shot): every chunk of a recording, one ``Result`` each, then ``done``.
+- ``tail``: like ``chunks``, then every chunk stored afterwards as it arrives (``Result.seq`` counts
+  without gaps; on a gap, cancel and tail again). ``rr.dataframe.connect_recording`` uses it.
 - ``recordings``, ``stats`` (one-shot): small answers in ``Result.params``.
 - ``cancel``: stop the standing query ``query_id``.
 
@@ -95,6 +97,8 @@ class QueryService:
         self._changed: dict[str, set[str]] = {}
         self._wake = asyncio.Event()
         self._next_stats = 0.0
+        #: recording id -> {(client identity, query id): last Result seq} of ``tail`` queries
+        self.tails: dict[str, dict[tuple[bytes, int], int]] = {}
 
     # -- store side -------------------------------------------------------------------------------------
     @property
@@ -134,6 +138,18 @@ class QueryService:
     # -- client side ------------------------------------------------------------------------------------
     def forget(self, identity: bytes) -> None:
         self.clients.pop(identity, None)
+        for subs in self.tails.values():
+            for key in [k for k in subs if k[0] == identity]:
+                del subs[key]
+
+    def on_chunk(self, recording_id: str, batch: pa.RecordBatch) -> None:
+        """A chunk was stored: push it to the recording's ``tail`` subscribers (not coalesced)."""
+        subs = self.tails.get(recording_id)
+        if not subs:
+            return
+        for (identity, qid), seq in list(subs.items()):
+            subs[(identity, qid)] = seq + 1
+            self._result(identity, qid, seq + 1, {"recording_id": recording_id}, batch)
 
     def handle(self, identity: bytes, q: Query) -> None:
         if not isinstance(q.query_id, int) or not isinstance(q.op, str) or not isinstance(q.params, dict):
@@ -156,12 +172,19 @@ class QueryService:
             self._wake.set()
         elif op == "cancel":
             client.queries.pop(q.query_id, None)
+            for subs in self.tails.values():
+                subs.pop((identity, q.query_id), None)
         elif op == "recordings":
             self._result(identity, q.query_id, 1, {"recordings": self.recordings(), "done": True})
         elif op == "stats":
             self._result(identity, q.query_id, 1, {"stats": self.server.stats(), "done": True})
         elif op == "chunks":
             self._send_chunks(identity, q.query_id, params)
+        elif op == "tail":
+            seq = self._send_chunks(identity, q.query_id, params)
+            rid = params.get("recording_id") or self._recording(params)
+            if isinstance(rid, str):
+                self.tails.setdefault(rid, {})[(identity, q.query_id)] = seq
         else:
             raise BadQueryError(f"unknown query op {op!r}; expected subscribe, snapshot, latest_at, range, "
                                 "chunks, recordings, stats or cancel", q.query_id)
@@ -225,7 +248,7 @@ class QueryService:
             except StoreError:
                 cells = {}
             sig = tuple((k, c.index) for k, c in sorted(cells.items()))
-            if sq.sent.get(path) == sig:
+            if sq.sent.get(path, ()) == sig:  # unchanged (or still empty): nothing to push
                 continue
             sq.sent[path] = sig
             sq.seq += 1
@@ -247,17 +270,19 @@ class QueryService:
                   "rows": 0 if table is None else table.num_rows}
         self._result(sq.identity, sq.query_id, sq.seq, params, None if table is None else _table_batch(table))
 
-    def _send_chunks(self, identity: bytes, query_id: int, params: dict) -> None:
+    def _send_chunks(self, identity: bytes, query_id: int, params: dict) -> int:
+        """Every chunk of the recording, then a ``done`` Result; returns the last seq used."""
         rid = self._recording(params)
         if rid is None:
             self._result(identity, query_id, 1, {"done": True, "chunks": 0, "recording_id": None})
-            return
+            return 1
         seq = 0
         for batch in self.hub.store(rid).chunks():
             seq += 1
             self._result(identity, query_id, seq, {"recording_id": rid}, batch)
         self._result(identity, query_id, seq + 1, {"done": True, "chunks": seq, "recording_id": rid,
                                                   "application_id": self.hub.application_ids.get(rid, "")})
+        return seq + 1
 
     # -- pushing ----------------------------------------------------------------------------------------
     async def run(self) -> None:

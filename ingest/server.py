@@ -326,6 +326,7 @@ class Server:
         p.rows += rows
         p.bytes += size
         p.chunks += 1
+        self.queries.on_chunk(msg.recording_id, msg.batch)
         self.health.rows += rows
         self.health.bytes += size
         self.health.chunks += 1
