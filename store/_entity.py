@@ -97,16 +97,13 @@ class EntityData:
         idx = self.temporal.get((timeline, key))
         return None if idx is None else idx.latest_at(timeline, key, t)
 
-    def latest_clear(self, timeline: str | None, key: str, t: int) -> tuple[int, int, int] | None:
-        """Newest Clear index (static or temporal <= t) for a virtual clear ``key``."""
-        best = None
+    def latest_clear(self, timeline: str | None, key: str, t: int) -> tuple[tuple | None, tuple | None]:
+        """(static, temporal <= t) newest Clear indexes for a virtual clear ``key``."""
         hit = self.static.get(key)
-        if hit is not None:
-            best = hit[:3]
+        static = hit[:3] if hit is not None else None
+        temporal = None
         if timeline is not None:
             idx = self.temporal.get((timeline, key))
-            if idx is not None:
-                got = idx.latest_at(timeline, key, t)
-                if got is not None and (best is None or got[:3] > best):
-                    best = got[:3]
-        return best
+            got = idx.latest_at(timeline, key, t) if idx is not None else None
+            temporal = got[:3] if got is not None else None
+        return static, temporal

@@ -1,8 +1,8 @@
 """Latest-at and range queries over one entity, with Clears applied at query time.
 
-Order is ``(time, RowId)``; static data sits below every time (``STATIC_TIME``) for Clears but
-wins over temporal data of the same component. A Clear on an entity, or a recursive Clear on an
-ancestor, hides every value whose index is at or before the Clear's index.
+Order is ``(time, RowId)``; static data wins over temporal data of the same component. A Clear on
+an entity, or a recursive Clear on an ancestor, hides every temporal value whose index is at or
+before the Clear's; temporal Clears never hide static data, a static Clear hides older static data.
 """
 
 from __future__ import annotations
@@ -36,20 +36,26 @@ class Cell:
         return (STATIC_TIME if self.time is None else self.time, *self.row_id)
 
 
-def clear_index(store: TimelineStore, entity: str, timeline: str | None, t: int) -> tuple | None:
-    """Newest Clear index that applies to ``entity`` at ``t`` (own Clears, ancestors' recursive)."""
-    best = None
+def _newer(a: tuple | None, b: tuple | None) -> tuple | None:
+    return b if a is None or (b is not None and b > a) else a
+
+
+def clear_index(store: TimelineStore, entity: str, timeline: str | None, t: int) -> tuple:
+    """(static, temporal) newest Clear indexes applying to ``entity`` at ``t``.
+
+    Own Clears and ancestors' recursive Clears count. A temporal Clear never hides static data
+    (static data has no time to be "at or before"); a static Clear hides older static data only.
+    """
+    static = temporal = None
     ent = store._entities.get(entity)
     if ent is not None:
-        best = ent.latest_clear(timeline, CLEAR_ANY, t)
+        static, temporal = ent.latest_clear(timeline, CLEAR_ANY, t)
     for parent in parent_paths(entity):
         pent = store._entities.get(parent)
-        if pent is None:
-            continue
-        got = pent.latest_clear(timeline, CLEAR_REC, t)
-        if got is not None and (best is None or got > best):
-            best = got
-    return best
+        if pent is not None:
+            s, tm = pent.latest_clear(timeline, CLEAR_REC, t)
+            static, temporal = _newer(static, s), _newer(temporal, tm)
+    return static, temporal
 
 
 def latest_at(
@@ -60,11 +66,14 @@ def latest_at(
     if ent is None:
         return {}
     keys = components if components is not None else [k for k in ent.component_keys(timeline) if k != CLEAR_KEY]
-    cleared = clear_index(store, entity, timeline, t) if store._has_clears else None
+    static_clear, temporal_clear = clear_index(store, entity, timeline, t) if store._has_clears else (None, None)
     out: dict[str, Cell] = {}
     for key in keys:
         hit = store._latest_raw(ent, timeline, key, t)
-        if hit is None or (cleared is not None and hit[:3] <= cleared):
+        if hit is None:
+            continue
+        cleared = static_clear if hit[0] == STATIC_TIME else temporal_clear
+        if cleared is not None and hit[:3] <= cleared:
             continue
         out[key] = _cell(hit, key)
     return out

@@ -69,11 +69,12 @@ class Oracle:
         t = row.times.get(tl)
         return None if t is None else (t, *row.rid)
 
-    def clear_index(self, entity: str, tl: str, t: int) -> tuple | None:
+    def clear_index(self, entity: str, tl: str, t: int, static_only: bool) -> tuple | None:
+        """Newest applicable Clear: static ones only (for static values), else temporal ones <= t."""
         ancestors = set(parent_paths(entity))
         best = None
         for ent, static, row in self.rows:
-            if row.clear is None or not (ent == entity or (ent in ancestors and row.clear)):
+            if row.clear is None or static != static_only or not (ent == entity or (ent in ancestors and row.clear)):
                 continue
             idx = self._index(static, row, tl)
             if idx is not None and idx[0] <= t and (best is None or idx > best):
@@ -81,7 +82,6 @@ class Oracle:
         return best
 
     def latest_at(self, entity: str, tl: str, t: int) -> dict[str, list[int]]:
-        cleared = self.clear_index(entity, tl, t)
         out = {}
         for key in KEYS:
             cands = [(self._index(s, r, tl), r) for e, s, r in self.rows if e == entity and r.comps.get(key) is not None]
@@ -90,6 +90,7 @@ class Oracle:
             if not pool:
                 continue
             idx, row = max(pool, key=lambda c: c[0])
+            cleared = self.clear_index(entity, tl, t, static_only=bool(statics))
             if cleared is not None and idx <= cleared:
                 continue
             out[key] = row.comps[key]

@@ -88,3 +88,28 @@ def test_unknown_entity_and_timeline():
     with pytest.raises(UnknownEntityError):
         store.latest_at("/nope", "frame", 0)
     assert store.latest_at("a", "frame", 5)["Test:a"].values.to_pylist() == [1]
+
+
+def test_clear_rules_spelled_out():
+    """Temporal Clears hide temporal data at or before them, never static data; static Clears hide
+    older static data only; recursive Clears reach descendants."""
+    from store_oracle import Row, Write
+
+    store = TimelineStore()
+    static_pts = Write("/p", True, [Row((1, 1), {}, {"Test:a": [1]})])
+    line = Write("/p", False, [Row((2, 1), {"frame": 1}, {"Test:b": [2]})])
+    child = Write("/p/c", False, [Row((3, 1), {"frame": 1}, {"Test:a": [3]})])
+    clear = Write("/p", False, [Row((4, 1), {"frame": 2}, clear=False)])
+    rclear = Write("/p", False, [Row((5, 1), {"frame": 3}, clear=True)])
+    for w in (static_pts, line, child, clear, rclear):
+        store.insert(build(w))
+
+    def vis(entity, t):
+        return {k: c.values.to_pylist() for k, c in store.latest_at(entity, "frame", t).items() if k != CLEAR}
+
+    assert vis("/p", 1) == {"Test:a": [1], "Test:b": [2]}
+    assert vis("/p", 2) == {"Test:a": [1]}  # the static value survives the Clear
+    assert vis("/p/c", 2) == {"Test:a": [3]}  # not recursive
+    assert vis("/p/c", 3) == {}  # recursive
+    store.insert(build(Write("/p", True, [Row((6, 1), {}, clear=False)])))
+    assert vis("/p", 1) == {"Test:b": [2]}  # a static Clear hides older static data
