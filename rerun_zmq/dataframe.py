@@ -14,7 +14,8 @@ Conventions:
   ``(n, 4) uint8`` RGBA, strings as ``list[str]``, strips as a list of ``(m, 3)`` arrays. With
   ``clamp=True`` (default) components of one archetype are joined by instance index: a single
   value is repeated to the primary component's count, extra values are dropped.
-- Static data wins over temporal data; Clears hide what was logged at or before them.
+- Static data wins over temporal data; a Clear hides temporal data logged at or before it (static
+  data is only hidden by a later static Clear).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ in the timeline's unit (ns for duration/timestamp). It is not thread-safe: one o
 
 - ``insert(batch)``: validate and store one chunk, or raise ``MalformedChunkError`` (store unchanged).
 - ``latest_at(entity, timeline, t, components=None) -> {key: Cell}``: per component the greatest
-  (time, RowId) <= (t, inf); static wins; Clears hide what is at or before them;
+  (time, RowId) <= (t, inf); static wins; Clears hide temporal data at or before them;
   ``timeline=None`` answers static data only. ``Cell.values`` is a zero-copy Arrow slice.
 - ``range(entity, timeline, t0, t1, components=None) -> pa.Table``: temporal rows in [t0, t1] in
   (time, RowId) order; columns ``rz.row_id``, the timeline, then one ``list<T>`` per component.
