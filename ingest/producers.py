@@ -28,6 +28,28 @@ class Producer:
     dropped_rows: int = 0
     dropped_bytes: int = 0
     last_seen: float = field(default_factory=time.monotonic)
+    #: seq -> store shards still working on it, in seq order (shared with later connections)
+    outstanding: OrderedDict = field(default_factory=OrderedDict)
+
+    def begin(self, seq: int, parts: int) -> None:
+        """``seq`` was accepted and needs ``parts`` completions (0: already refused) before it is done."""
+        self.received_seq = max(self.received_seq, seq)
+        self.outstanding[seq] = parts
+        self._advance()
+
+    def complete(self, seq: int) -> None:
+        """One part of ``seq`` is stored or refused; ``done_seq`` moves over every finished prefix."""
+        if seq in self.outstanding:
+            self.outstanding[seq] = max(0, self.outstanding[seq] - 1)
+            self._advance()
+
+    def _advance(self) -> None:
+        while self.outstanding:
+            seq, remaining = next(iter(self.outstanding.items()))
+            if remaining:
+                return
+            self.outstanding.popitem(last=False)
+            self.done_seq = max(self.done_seq, seq)
 
     @property
     def hello(self) -> bool:
@@ -67,6 +89,7 @@ class Registry:
             for name in ("received_seq", "done_seq", "rows", "bytes", "chunks", "dropped_rows", "dropped_bytes"):
                 setattr(cur, name, getattr(old, name))
             cur.rejected = old.rejected
+            cur.outstanding = old.outstanding
             if old.identity in self.by_identity and old.identity != identity:
                 del self.by_identity[old.identity]
         cur.producer_id = producer_id
@@ -75,6 +98,9 @@ class Registry:
         while len(self._resume) > self._remember:
             self._resume.popitem(last=False)
         return cur
+
+    def by_producer_id(self, producer_id: str) -> Producer | None:
+        return self._resume.get(producer_id)
 
     def bye(self, identity: bytes) -> None:
         self.by_identity.pop(identity, None)

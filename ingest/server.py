@@ -305,24 +305,19 @@ class Server:
             self.health.duplicates += 1
             self._touched[p.identity] = p
             return
-        p.received_seq = msg.seq
         self._touched[p.identity] = p
         targets = self.shard_map.targets(info)
-        try:
-            rows = self.shards.insert(msg.recording_id, msg.batch, info, msg.seq, targets=targets,
-                                      producer=p, size=size, frames=body)
-        finally:
-            if not getattr(self.shards, "asynchronous", False):
-                p.done_seq = msg.seq
-        if rows is None:  # stored later by a worker shard; it calls chunk_stored
-            if self._saver is not None:
-                self._saver.write_frames(body, msg)
-            return
-        self.chunk_stored(p, msg, rows, size, body)
-
-    def chunk_stored(self, p: Producer, msg: ChunkMsg, rows: int, size: int, body: list | None) -> None:
-        if self._saver is not None and body is not None:
+        p.begin(msg.seq, len(targets))
+        rows = self.shards.insert(msg.recording_id, msg.batch, info, msg.seq, targets=targets,
+                                  producer=p, size=size, frames=body)
+        if self._saver is not None:
             self._saver.write_frames(body, msg)
+        if rows is not None:  # stored now (in-process store); worker shards call chunk_stored later
+            p.complete(msg.seq)
+            self.chunk_stored(p, msg, rows, size)
+
+    def chunk_stored(self, p: Producer, msg: ChunkMsg, rows: int, size: int) -> None:
+        self._touched[p.identity] = p
         p.rows += rows
         p.bytes += size
         p.chunks += 1
@@ -335,10 +330,11 @@ class Server:
         code = exc.code
         p.rejected[code] += 1
         self.health.reject(code)
-        if exc.seq and exc.seq > p.done_seq and p.hello and code != "unknown_producer":
-            p.received_seq = max(p.received_seq, exc.seq)
-            if not getattr(self.shards, "asynchronous", False):
-                p.done_seq = max(p.done_seq, exc.seq)
+        if exc.seq and p.hello and code != "unknown_producer":
+            if exc.seq in p.outstanding:
+                p.complete(exc.seq)
+            elif exc.seq > p.received_seq:
+                p.begin(exc.seq, 0)
             self._touched[p.identity] = p
         who = p.producer_id or p.identity.hex()
         self._logged[code] += 1
