@@ -123,7 +123,10 @@ def range_query(
         cols = [pick(chunk.batch.column(0)), pa.array(times[rows])]
         for k in keys:
             col = chunk.columns.get(k)
-            cols.append(pick(col) if col is not None else pa.nulls(len(rows), types[k]))
+            if col is None:
+                cols.append(pa.nulls(len(rows), types[k]))
+            else:  # a list type differing only in field name/nullability is cast to the stored one
+                cols.append(pick(col) if col.type == types[k] else pick(col).cast(types[k]))
         parts.append(pa.Table.from_arrays(cols, schema=schema))
         sort_t.append(times[rows])
         sort_hi.append(chunk.rid_hi[rows])

@@ -88,7 +88,7 @@ class TimelineStore:
         ent = self._entities.get(chunk.entity)
         for key, col in chunk.columns.items():
             old = ent.component_types.get(key) if ent else None
-            if old is not None and old != col.type:
+            if old is not None and old != col.type and old.value_type != col.type.value_type:
                 raise ComponentTypeMismatchError(
                     f"component {key!r} is stored as {old}, chunk has {col.type}", chunk.entity
                 )

@@ -130,3 +130,14 @@ def test_implicit_parents_answer_empty():
     assert np.allclose(store.world_transform("/robot/arm", "frame", 5), np.eye(4))
     with pytest.raises(UnknownEntityError):
         store.latest_at("/robo", "frame", 5)
+
+
+def test_list_field_nullability_is_not_a_type_change():
+    store = TimelineStore()
+    store.insert(_scalars("/x", [1], [1.0]))
+    strict = _scalars("/x", [2], [2.0], start=5)
+    typ = pa.list_(pa.field("item", pa.float64(), nullable=False))
+    schema = strict.schema.set(2, pa.field("Scalars:scalars", typ))
+    strict = pa.RecordBatch.from_arrays([strict.column(0), strict.column(1), strict.column(2).cast(typ)], schema=schema)
+    store.insert(strict)
+    assert store.range("/x", "frame", 0, 5).column("Scalars:scalars").to_pylist() == [[1.0], [2.0]]
