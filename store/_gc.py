@@ -45,6 +45,25 @@ class GcReport:
             ranges[tl] = span if old is None else (min(old[0], span[0]), max(old[1], span[1]))
 
 
+def merge_reports(reports: list[GcReport]) -> GcReport:
+    """One report covering several collections (what the viewer shows as "dropped")."""
+    out = GcReport()
+    for r in reports:
+        out.num_chunks += r.num_chunks
+        out.num_rows += r.num_rows
+        out.num_bytes += r.num_bytes
+        for entity, tally in r.per_entity.items():
+            mine = out.per_entity.setdefault(entity, [0, 0, 0])
+            for i in range(3):
+                mine[i] += tally[i]
+        for entity, ranges in r.time_ranges.items():
+            mine_r = out.time_ranges.setdefault(entity, {})
+            for tl, (a, b) in ranges.items():
+                old = mine_r.get(tl)
+                mine_r[tl] = (a, b) if old is None else (min(old[0], a), max(old[1], b))
+    return out
+
+
 def protected_chunks(store: TimelineStore) -> set[int]:
     """Seqs of chunks that must survive: static ones and holders of each latest value."""
     keep: set[int] = set()

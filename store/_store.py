@@ -17,7 +17,7 @@ from . import _compaction as compaction
 from ._cache import MISSING, QueryCache
 from ._entity import EntityData
 from ._events import DataDropped, EntityAdded, EventBus, RowsAdded, StoreEvent, Subscriber, TimelineExtended
-from ._gc import GcReport, plan_drop
+from ._gc import GcReport, merge_reports, plan_drop
 from ._index import Hit
 from ._query import Cell, latest_at, range_query
 from ._stored_chunk import ANY_ROW, CLEAR_KEY, StoredChunk
@@ -168,6 +168,10 @@ class TimelineStore:
             if events is None:
                 self._events.emit(out)
         return report
+
+    def dropped_summary(self) -> GcReport:
+        """Everything the memory limit dropped so far, merged (per entity counts and time ranges)."""
+        return merge_reports(self.dropped)
 
     # -- queries ---------------------------------------------------------------------------------
     def _entity_key(self, entity_path: str, timeline: str | None) -> str:

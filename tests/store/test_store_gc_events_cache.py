@@ -131,3 +131,6 @@ def test_memory_limit_zero_keeps_only_protected_data():
     assert store.gc().num_chunks == 0
     assert store.latest_at("/e", None, 0)["Test:a"].values.to_pylist() == [-1]
     assert sum(r.num_rows for r in store.dropped) == 19
+    summary = store.dropped_summary()
+    assert summary.num_rows == 19 and summary.per_entity["/e"][0] == 19
+    assert summary.time_ranges["/e"]["frame"] == (0, 18)
