@@ -26,6 +26,7 @@ from .timefmt import parse_time
 from .view3d import SceneCache, View3D
 
 TREE_WIDTH = 280
+IDLE_WAIT = 0.25  # seconds an idle frame may sleep waiting for input (data wakes it at once)
 TIMELINE_HEIGHT = 190
 
 
@@ -38,9 +39,9 @@ class Viewer:
         self.options = options
         self.state = AppState(store=None, options=options)
         self.state.hidden.update(options.hide)
-        self.client = DataClient(self.state)
         surface_cls = HeadlessSurface if options.headless else GlfwSurface
         self.surface = surface_cls(options.window_size, "rerun-zmq", on_drop=self._on_drop)
+        self.client = DataClient(self.state, wake=self.surface.wake)
         self.scene_cache = SceneCache()
         self.gpus: dict[str, View3D] = {}
         self.tree = entity_tree.EntityTreePanel()
@@ -48,6 +49,7 @@ class Viewer:
         self._open_text = [""]
         self._last = time.perf_counter()
         self.live = None
+        self._quiet = 0  # consecutive frames in which nothing changed
 
     # -- data ------------------------------------------------------------------------------------
     def _on_drop(self, paths: list[str]) -> None:
@@ -80,17 +82,26 @@ class Viewer:
         s = self.state
         while s.open_requests:
             self.open_file(s.open_requests.pop(0))
-        self.client.pump()
+        applied = self.client.pump()
         playback.advance(s, dt)
         if self.live is not None and s.recording_id is not None:
             self.live.query_latest_at(s.recording_id, s.time.timeline, s.time.cursor)
-        self.surface.begin_frame()
+        redraws = sum(g.redraws for g in self.gpus.values())
+        self.surface.begin_frame(wait=IDLE_WAIT if self._idle() else 0.0)
         self._draw_panels()
         self.surface.end_frame()
+        busy = applied or s.time.playing or redraws != sum(g.redraws for g in self.gpus.values())
+        self._quiet = 0 if busy else self._quiet + 1
         s.frame += 1
         s.frame_ms = (time.perf_counter() - start) * 1000.0
         if s.quit_requested:
             self.surface.request_close()
+
+    def _idle(self) -> bool:
+        """Nothing happened for a while: the next frame may sleep until input or data wakes it."""
+        loading = any(not done for _, done in self.state.progress.values())
+        recent_input = time.monotonic() - self.surface.last_input < 0.5
+        return self._quiet >= 3 and not loading and not recent_input and not self.state.time.playing
 
     def _draw_panels(self) -> None:
         s = self.state

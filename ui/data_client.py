@@ -11,6 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -101,12 +102,27 @@ class FileSource:
             self._thread.join(timeout=2.0)
 
 
+class WakingQueue(queue.Queue):
+    """A bounded queue that wakes the (possibly idle-waiting) render loop on every put."""
+
+    def __init__(self, maxsize: int, wake: Callable[[], None] | None = None) -> None:
+        super().__init__(maxsize)
+        self.wake = wake
+
+    def put(self, item, block: bool = True, timeout: float | None = None) -> None:
+        super().put(item, block, timeout)
+        if self.wake is not None:
+            self.wake()
+
+
 class DataClient:
     """Owns the sources and the stores (one per recording); applies updates on the render thread."""
 
-    def __init__(self, state: AppState, max_queued: int = 512) -> None:
+    def __init__(
+        self, state: AppState, max_queued: int = 512, wake: Callable[[], None] | None = None
+    ) -> None:
         self.state = state
-        self.queue: queue.Queue[Update] = queue.Queue(maxsize=max_queued)
+        self.queue: queue.Queue[Update] = WakingQueue(max_queued, wake)
         self.sources: list[DataSource] = []
         self.stores: dict[str, Any] = {}
         #: recording id -> timeline -> sorted distinct data times (merged lazily per frame)

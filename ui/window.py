@@ -68,6 +68,7 @@ class GlfwSurface(_ImguiMixin):
             glfw.make_context_current(self.window)
             glfw.swap_interval(1)
             glfw.set_input_mode(self.window, glfw.STICKY_KEYS, True)
+            self._watch_input()  # before ImGui installs its callbacks: it chains to these
             self.ctx = moderngl.create_context(require=330)
             self._init_imgui()
             addr = ctypes.cast(self.window, ctypes.c_void_p).value
@@ -80,6 +81,31 @@ class GlfwSurface(_ImguiMixin):
             self.shutdown()
             raise
 
+    def _watch_input(self) -> None:
+        glfw = self._glfw
+        self.last_input = time.monotonic()
+
+        def seen(*_args) -> None:
+            self.last_input = time.monotonic()
+
+        self._callbacks = (seen,)  # keep a reference for ctypes
+        for setter in (
+            glfw.set_cursor_pos_callback,
+            glfw.set_mouse_button_callback,
+            glfw.set_scroll_callback,
+            glfw.set_key_callback,
+            glfw.set_char_callback,
+            glfw.set_window_size_callback,
+            glfw.set_window_focus_callback,
+            glfw.set_cursor_enter_callback,
+        ):
+            setter(self.window, seen)
+
+    def wake(self) -> None:
+        """Interrupt an idle wait from any thread (new data arrived)."""
+        if self.window is not None:
+            self._glfw.post_empty_event()
+
     def framebuffer_size(self) -> tuple[int, int]:
         return tuple(self._glfw.get_framebuffer_size(self.window))  # type: ignore[return-value]
 
@@ -89,8 +115,12 @@ class GlfwSurface(_ImguiMixin):
     def request_close(self) -> None:
         self._glfw.set_window_should_close(self.window, True)
 
-    def begin_frame(self) -> None:
-        self._glfw.poll_events()
+    def begin_frame(self, wait: float = 0.0) -> None:
+        """``wait`` > 0: idle, sleep until input, a wake-up or the timeout (frees the CPU)."""
+        if wait > 0:
+            self._glfw.wait_events_timeout(wait)
+        else:
+            self._glfw.poll_events()
         imgui.backends.opengl3_new_frame()
         imgui.backends.glfw_new_frame()
         imgui.new_frame()
@@ -129,6 +159,7 @@ class HeadlessSurface(_ImguiMixin):
         self._closed = False
         self._imgui = False
         self._last = time.perf_counter()
+        self.last_input = time.monotonic()
         self.ctx = moderngl.create_context(standalone=True, backend="egl", require=330)
         try:
             self._screen_tex = self.ctx.texture(size, 4)
@@ -149,7 +180,12 @@ class HeadlessSurface(_ImguiMixin):
     def request_close(self) -> None:
         self._closed = True
 
-    def begin_frame(self) -> None:
+    def wake(self) -> None:
+        pass
+
+    def begin_frame(self, wait: float = 0.0) -> None:
+        """Input only comes through ``imgui.get_io()`` here, so frames never idle-wait."""
+        self.last_input = time.monotonic()
         io = imgui.get_io()
         io.display_size = imgui.ImVec2(*self.size)
         now = time.perf_counter()

@@ -78,3 +78,27 @@ def test_ctrl_q_closes_window_cleanly(xvfb_display, dna_rrd):
     rc, err = finish(proc)
     assert rc == 0, err
     assert "Traceback" not in err
+
+
+def test_idle_window_sleeps_instead_of_spinning(xvfb_display, dna_rrd):
+    """With no input, data or playback, frames wait for events: well under a core of CPU."""
+    proc = start(xvfb_display, dna_rrd)
+    try:
+        if shutil.which("xdotool"):
+            wait_for_window(xvfb_display, proc)
+        time.sleep(1.5)  # loading done, the idle threshold passed
+        ticks = os.sysconf("SC_CLK_TCK")
+
+        def cpu() -> float:
+            with open(f"/proc/{proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / ticks
+
+        before, t0 = cpu(), time.monotonic()
+        time.sleep(2.0)
+        share = (cpu() - before) / (time.monotonic() - t0)
+        assert share < 0.3, f"idle viewer used {share:.0%} of a core"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc, err = finish(proc)
+    assert rc == 0, err
