@@ -30,6 +30,8 @@ def auto_color(path: str) -> np.ndarray:
 
 
 def _fsl(values: pa.Array, width: int) -> np.ndarray:
+    if not pa.types.is_fixed_size_list(values.type) or values.type.list_size != width:
+        raise ValueError(f"expected fixed_size_list<float>[{width}] values, got {values.type}")
     flat = values.flatten().to_numpy(zero_copy_only=False)
     return np.asarray(flat, dtype=np.float32).reshape(-1, width)
 
@@ -151,9 +153,15 @@ def build_scene(state: AppState) -> Scene:
         builders = [ARCHETYPE_BUILDERS[a] for a in keys if a in ARCHETYPE_BUILDERS]
         if not builders:
             continue
-        world = st.world_transform(path, timeline, t)
-        for build in builders:
-            build(scene, path, cells, world)
+        try:
+            world = st.world_transform(path, timeline, t)
+            for build in builders:
+                build(scene, path, cells, world)
+        except (ValueError, TypeError, IndexError, pa.ArrowException) as exc:
+            # data the renderers cannot draw: skip the entity, report once, keep the frame
+            msg = f"cannot draw {path}: {exc}"
+            if msg not in state.errors:
+                state.errors.append(msg)
     return scene
 
 

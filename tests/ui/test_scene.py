@@ -92,3 +92,42 @@ def test_view_coordinates_set_the_up_axis(tmp_path):
     s = AppState(store=None)
     DataClient(s).load_now(FileSource(path))
     assert build_scene(s).up == (1, 1)
+
+
+def test_undrawable_data_is_skipped_and_reported(tmp_path):
+    import pyarrow as pa
+
+    from rerun_zmq._chunk import build_chunk
+
+    s = AppState(store=None)
+    client = DataClient(s)
+    good = build_chunk(
+        "/good",
+        np.array([[1, 1]], np.uint64),
+        {"frame": ("sequence", np.array([0]))},
+        {
+            "Points3D:positions": (
+                pa.list_(pa.float32(), 3),
+                pa.array([[0.0, 0.0, 0.0]], type=pa.list_(pa.float32(), 3)),
+                np.array([1]),
+            )
+        },
+        ["Points3D"],
+        False,
+    )
+    bad = build_chunk(
+        "/bad",
+        np.array([[1, 2]], np.uint64),
+        {"frame": ("sequence", np.array([0]))},
+        {"Points3D:positions": (pa.float32(), pa.array([1.0, 2.0], pa.float32()), np.array([2]))},
+        ["Points3D"],
+        False,
+    )
+    from ui.data_client import Update
+
+    for batch in (good, bad):
+        client.apply(Update("chunk", "test", "rid", batch=batch))
+    client.finish_batch()
+    scene = build_scene(s)
+    assert [o[0] for o in scene.points.owners] == ["/good"]
+    assert any("/bad" in e for e in s.errors)
