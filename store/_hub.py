@@ -11,7 +11,10 @@ from .errors import UnknownRecordingError
 
 
 class StoreHub:
-    """Recording id -> ``TimelineStore``; new recordings are created on first insert."""
+    """Recording id -> ``TimelineStore``; new recordings are created on first insert.
+
+    ``memory_limit`` applies to each recording's store on its own.
+    """
 
     def __init__(self, memory_limit: int | None = None) -> None:
         self.memory_limit = memory_limit
@@ -28,6 +31,9 @@ class StoreHub:
 
     def insert(self, recording_id: str, batch: pa.RecordBatch) -> int:
         return self.store(recording_id, create=True).insert(batch)
+
+    def __contains__(self, recording_id: object) -> bool:
+        return recording_id in self._stores
 
     def recording_ids(self) -> list[str]:
         return list(self._stores)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import pyarrow as pa
 
+from rerun_zmq._chunk import ChunkInfo
 from rerun_zmq._entity_path import canonical_path, parent_paths
 
 from . import _compaction as compaction
@@ -54,11 +55,14 @@ class TimelineStore:
         self._events = EventBus()
 
     # -- insertion -------------------------------------------------------------------------------
-    def insert(self, batch: pa.RecordBatch) -> int:
-        """Validate and store one chunk (refused whole on error); returns the rows stored."""
+    def insert(self, batch: pa.RecordBatch, info: ChunkInfo | None = None) -> int:
+        """Validate and store one chunk (refused whole on error); returns the rows stored.
+
+        ``info``: the chunk's ``parse_chunk`` result when the caller already validated it.
+        """
         if not isinstance(batch, pa.RecordBatch):
             raise TypeError(f"insert() takes a chunk (pyarrow.RecordBatch), got {type(batch).__name__}")
-        chunk = StoredChunk(batch)
+        chunk = StoredChunk(batch, info)
         self._validate(chunk)
         pieces = compaction.split_batch(chunk.batch, chunk.nbytes)
         chunks = [chunk] if len(pieces) == 1 else [StoredChunk(p, chunk.info, split=True) for p in pieces]
