@@ -72,10 +72,11 @@ def test_compaction_keeps_answers(ws, t, monkeypatch_compact):
 def monkeypatch_compact():
     from store import _compaction, _store
 
-    saved = _store._COMPACT_EVERY, _compaction.MAX_ROWS
-    _store._COMPACT_EVERY, _compaction.MAX_ROWS = 3, 5
+    # tiny limits: inserts split 3-row chunks and compact every 3 small ones into 2-row chunks
+    saved = _store._COMPACT_EVERY, _compaction.MAX_ROWS, _compaction.SPLIT_ROWS
+    _store._COMPACT_EVERY, _compaction.MAX_ROWS, _compaction.SPLIT_ROWS = 3, 2, 2
     yield
-    _store._COMPACT_EVERY, _compaction.MAX_ROWS = saved
+    _store._COMPACT_EVERY, _compaction.MAX_ROWS, _compaction.SPLIT_ROWS = saved
 
 
 def test_unknown_entity_and_timeline():
