@@ -25,6 +25,7 @@ class Health:
     disconnects: int = 0
     queue_depth: int = 0
     _last: tuple[float, int, int] = (0.0, 0, 0)
+    _rates: tuple[float, float] = (0.0, 0.0)
 
     def reject(self, code: str) -> None:
         self.rejected[code] += 1
@@ -34,14 +35,15 @@ class Health:
         return sum(self.rejected.values())
 
     def rates(self) -> tuple[float, float]:
-        """(rows/s, bytes/s) since the previous call."""
+        """(rows/s, bytes/s), sampled over windows of at least a second."""
         now = time.monotonic()
-        t0, r0, b0 = self._last or (self.started, 0, 0)
+        t0, r0, b0 = self._last
         if t0 == 0.0:
             t0 = self.started
-        dt = max(now - t0, 1e-9)
-        self._last = (now, self.rows, self.bytes)
-        return (self.rows - r0) / dt, (self.bytes - b0) / dt
+        if now - t0 >= 1.0:
+            self._rates = ((self.rows - r0) / (now - t0), (self.bytes - b0) / (now - t0))
+            self._last = (now, self.rows, self.bytes)
+        return self._rates
 
     def snapshot(self, producers: int) -> dict:
         rows_s, bytes_s = self.rates()

@@ -99,6 +99,10 @@ class QueryService:
         self._next_stats = 0.0
         #: recording id -> {(client identity, query id): last Result seq} of ``tail`` queries
         self.tails: dict[str, dict[tuple[bytes, int], int]] = {}
+        #: in a shard worker: answer only for the entities this shard owns (broadcast ones live in all)
+        self.owns = None
+        #: in a shard worker: store events go to the ingest process (``to=b""``), not to clients
+        self.forward_events = False
 
     # -- store side -------------------------------------------------------------------------------------
     @property
@@ -131,6 +135,15 @@ class QueryService:
         if self.clients:
             self._wake.set()
 
+    def on_remote_event(self, name: str, params: dict) -> None:
+        """A store event from a shard worker (already filtered to the shard's own entities)."""
+        apply = getattr(self.hub, "apply", None)
+        if apply is not None:
+            apply(name, params)
+        if name != "recording_added":
+            self._events.append((name, params))
+            self._wake.set()
+
     def on_producer_event(self, name: str, params: dict) -> None:
         self._events.append((name, params))
         self._wake.set()
@@ -142,10 +155,13 @@ class QueryService:
             for key in [k for k in subs if k[0] == identity]:
                 del subs[key]
 
+    def _owned(self, entity_path: str) -> bool:
+        return self.owns is None or self.owns(entity_path)
+
     def on_chunk(self, recording_id: str, batch: pa.RecordBatch) -> None:
         """A chunk was stored: push it to the recording's ``tail`` subscribers (not coalesced)."""
         subs = self.tails.get(recording_id)
-        if not subs:
+        if not subs or not self._owned(batch.schema.metadata[b"rz.entity_path"].decode()):
             return
         for (identity, qid), seq in list(subs.items()):
             subs[(identity, qid)] = seq + 1
@@ -158,6 +174,12 @@ class QueryService:
         if client is None:
             client = self.clients[identity] = Client(identity)
         op, params = q.op, q.params
+        remote = getattr(self.server.shards, "forward_query", None)
+        if remote is not None and op in ("latest_at", "range", "chunks", "tail", "cancel"):
+            if op in ("latest_at", "range"):
+                self._check_params(op, params)
+            remote(identity, q)
+            return
         if op == "subscribe":
             client.subscribed = True
             client.recording_filter = params.get("recording_id")
@@ -243,6 +265,8 @@ class QueryService:
             paths = [e for e in paths if e in set(wanted)] if entities is not None else list(wanted)
         sent = 0
         for path in paths:
+            if not self._owned(path):
+                continue
             try:
                 cells = st.latest_at(path, timeline, t, comps)
             except StoreError:
@@ -278,6 +302,8 @@ class QueryService:
             return 1
         seq = 0
         for batch in self.hub.store(rid).chunks():
+            if not self._owned(batch.schema.metadata[b"rz.entity_path"].decode()):
+                continue
             seq += 1
             self._result(identity, query_id, seq, {"recording_id": rid}, batch)
         self._result(identity, query_id, seq + 1, {"done": True, "chunks": seq, "recording_id": rid,
@@ -308,8 +334,15 @@ class QueryService:
         if rows:
             per_rec: dict[str, dict[str, int]] = {}
             for (rid, ent), n in rows.items():
-                per_rec.setdefault(rid, {})[ent] = n
+                if self._owned(ent):
+                    per_rec.setdefault(rid, {})[ent] = n
             events += [("rows_added", {"recording_id": rid, "rows": counts}) for rid, counts in per_rec.items()]
+        if self.forward_events:
+            for name, params in events:
+                ent = params.get("entity_path")
+                if name != "recording_added" and (ent is None or self._owned(ent)):
+                    self.server._send(b"", Event(0, name, params))
+            events, stats = [], None
         for client in list(self.clients.values()):
             if client.subscribed:
                 for name, params in events:

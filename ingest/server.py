@@ -82,6 +82,8 @@ class Server:
         self._ctx = zmq.asyncio.Context()
         self.queries = QueryService(self)
         self.shards = self._make_shards()
+        if hasattr(self.shards, "start"):
+            await self.shards.start()
         sock = self._ctx.socket(zmq.ROUTER)
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
@@ -141,6 +143,9 @@ class Server:
         poller = zmq.asyncio.Poller()
         poller.register(self._sock, zmq.POLLIN)
         poller.register(self._monitor, zmq.POLLIN)
+        worker_socks = getattr(self.shards, "socks", [])
+        for ws in worker_socks:
+            poller.register(ws, zmq.POLLIN)
         next_stats = time.monotonic() + self.config.stats_interval
         push_task = asyncio.ensure_future(self.queries.run())
         try:
@@ -152,6 +157,9 @@ class Server:
                 if self._sock in events:
                     self.drain()
                     await asyncio.sleep(0)
+                if any(ws in events for ws in worker_socks):
+                    self.shards.poll()
+                    self.send_acks()
                 if time.monotonic() >= next_stats:
                     next_stats = time.monotonic() + self.config.stats_interval
                     self.log_stats()
@@ -167,6 +175,11 @@ class Server:
         if not self.force_exit and self._sync is not None:
             while time.monotonic() < deadline and not self.force_exit and self.drain():
                 await asyncio.sleep(0)
+            if getattr(self.shards, "pending", 0):
+                from .workers import wait_idle
+
+                await wait_idle(self.shards, max(0.0, deadline - time.monotonic()))
+                self.send_acks()
             for ident in list(self.registry.by_identity):
                 self._send(ident, Bye("ingest shutting down"))
         if self.shards is not None:
@@ -372,6 +385,7 @@ class Server:
 
     def stats(self) -> dict:
         return {**self.health.snapshot(self.registry.connected()), "pid": os.getpid(),
+                "workers": [p.pid for p in getattr(self.shards, "procs", [])],
                 "per_producer": [p.summary() for p in self.registry.producers()]}
 
 
