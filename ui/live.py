@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +23,7 @@ from .data_client import Update
 
 SUBSCRIBE_ID = 1
 LATEST_AT_ID = 2
+RESUBSCRIBE_S = 3.0
 
 
 def endpoint(addr: str | None) -> str:
@@ -62,19 +64,32 @@ class LiveSource:
         ctx = zmq.Context()
         sock = ctx.socket(zmq.DEALER)
         sock.setsockopt(zmq.LINGER, 0)
+        subscribe = _wire.Query(SUBSCRIBE_ID, "subscribe", {})
+        latest: _wire.Query | None = None
         try:
             sock.connect(self.endpoint)
-            sock.send_multipart(_wire.encode(_wire.Query(SUBSCRIBE_ID, "subscribe", {})))
+            self._send(sock, subscribe)
+            last_rx = last_sub = time.monotonic()
             poller = zmq.Poller()
             poller.register(sock, zmq.POLLIN)
             while not self._stop.is_set():
                 while True:
                     try:
-                        sock.send_multipart(_wire.encode(self._outbox.get_nowait()))
+                        latest = self._outbox.get_nowait()
                     except queue.Empty:
                         break
+                    self._send(sock, latest)
+                now = time.monotonic()
+                if now - last_rx > RESUBSCRIBE_S and now - last_sub > RESUBSCRIBE_S:
+                    # a subscribed client hears stats every second: silence means the ingest is
+                    # not there yet or was restarted and forgot us
+                    last_sub = now
+                    self._send(sock, subscribe)
+                    if latest is not None:
+                        self._send(sock, latest)
                 if not poller.poll(20):
                     continue
+                last_rx = time.monotonic()
                 while sock.poll(0):
                     update = self._decode(sock.recv_multipart(copy=False))
                     if update is not None:
@@ -84,6 +99,17 @@ class LiveSource:
         finally:
             sock.close(linger=0)
             ctx.term()
+
+    @staticmethod
+    def _send(sock, msg: _wire.Query) -> bool:
+        """Never block the thread on a missing peer: a query that cannot go now is re-sent later."""
+        import zmq
+
+        try:
+            sock.send_multipart(_wire.encode(msg), flags=zmq.NOBLOCK)
+            return True
+        except zmq.Again:
+            return False
 
     def _decode(self, frames) -> Update | None:
         try:

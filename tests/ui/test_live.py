@@ -82,3 +82,47 @@ def test_live_points_show_in_screenshot(xvfb_display, ingest, tmp_path):
     img = load_png(png)
     assert color_mask(img, MAGENTA, 20).sum() > 100
     assert np.asarray(img).shape[2] in (3, 4)
+
+
+def test_viewer_started_before_the_ingest_picks_it_up(xvfb_display, tmp_path):
+    """Nothing listens at first; the ingest comes up later on that port and the data shows."""
+    import socket
+
+    pytest.importorskip("ingest.server")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    addr = f"tcp://127.0.0.1:{port}"
+    png = tmp_path / "late.png"
+    env = dict(os.environ, DISPLAY=xvfb_display)
+    viewer = subprocess.Popen(
+        [sys.executable, "-m", "rerun_zmq", "--connect", addr, "--screenshot-to", str(png), "--wait", "40"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "rerun_zmq", "serve", "--port", str(port), "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        serve.stdout.readline()
+        producer = subprocess.run(
+            [sys.executable, "-c", PRODUCER, addr], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert producer.returncode == 0, producer.stderr
+        _, err = viewer.communicate(timeout=60)
+        assert viewer.returncode == 0, err
+    finally:
+        for proc in (viewer, serve):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+    assert color_mask(load_png(png), MAGENTA, 20).sum() > 100
