@@ -120,7 +120,8 @@ def have_rerun() -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per workload and SDK (median reported)")
-    parser.add_argument("--only", default="", help="comma-separated workloads (scalars,points1,points1m,send_columns,dna,import)")
+    parser.add_argument("--only", default="",
+                        help="comma-separated workloads: scalars,points1,points1m,send_columns,dna,import")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
     only = set(filter(None, args.only.split(",")))

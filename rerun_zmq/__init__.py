@@ -9,6 +9,10 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 
+from . import archetypes as archetypes
+from . import components as components
+from . import datatypes as datatypes
+from . import utilities as utilities
 from ._api import TimeColumn as TimeColumn
 from ._api import TimeNanosColumn as TimeNanosColumn
 from ._api import TimeSecondsColumn as TimeSecondsColumn
@@ -49,14 +53,16 @@ from ._script import script_add_args as script_add_args
 from ._script import script_setup as script_setup
 from ._script import script_teardown as script_teardown
 from ._sinks import MemorySink as MemoryRecording
-from .archetypes._base import ComponentBatch as ComponentBatch
-from .archetypes._base import ComponentColumn as ComponentColumn
 from .archetypes import AnyValues as AnyValues
 from .archetypes import Archetype as Archetype
+from .archetypes import Arrows2D as Arrows2D
 from .archetypes import Arrows3D as Arrows3D
+from .archetypes import BarChart as BarChart
 from .archetypes import Boxes2D as Boxes2D
 from .archetypes import Boxes3D as Boxes3D
 from .archetypes import Clear as Clear
+from .archetypes import DepthImage as DepthImage
+from .archetypes import EncodedImage as EncodedImage
 from .archetypes import Image as Image
 from .archetypes import LineStrips2D as LineStrips2D
 from .archetypes import LineStrips3D as LineStrips3D
@@ -65,32 +71,25 @@ from .archetypes import Points2D as Points2D
 from .archetypes import Points3D as Points3D
 from .archetypes import Scalar as Scalar
 from .archetypes import Scalars as Scalars
-from .archetypes import TextLog as TextLog
-from .archetypes import Transform3D as Transform3D
-from .archetypes import ViewCoordinates as ViewCoordinates
-from .datatypes import Angle as Angle
-from .datatypes import RotationAxisAngle as RotationAxisAngle
-from .datatypes import Quaternion as Quaternion
-from .datatypes import TransformRelation as TransformRelation
-from .datatypes import TextLogLevel as TextLogLevel
-from .datatypes import FillMode as FillMode
-from .datatypes import Box2DFormat as Box2DFormat
-from . import archetypes as archetypes
-from . import datatypes as datatypes
-from . import utilities as utilities
-
-from .archetypes import Arrows2D as Arrows2D
-from .archetypes import BarChart as BarChart
-from .archetypes import DepthImage as DepthImage
 from .archetypes import SegmentationImage as SegmentationImage
-from .archetypes import EncodedImage as EncodedImage
 from .archetypes import SeriesLine as SeriesLine
 from .archetypes import SeriesLines as SeriesLines
 from .archetypes import SeriesPoint as SeriesPoint
 from .archetypes import SeriesPoints as SeriesPoints
 from .archetypes import TextDocument as TextDocument
+from .archetypes import TextLog as TextLog
+from .archetypes import Transform3D as Transform3D
+from .archetypes import ViewCoordinates as ViewCoordinates
+from .archetypes._base import ComponentBatch as ComponentBatch
+from .archetypes._base import ComponentColumn as ComponentColumn
+from .datatypes import Angle as Angle
+from .datatypes import Box2DFormat as Box2DFormat
+from .datatypes import FillMode as FillMode
 from .datatypes import MediaType as MediaType
-from . import components as components
+from .datatypes import Quaternion as Quaternion
+from .datatypes import RotationAxisAngle as RotationAxisAngle
+from .datatypes import TextLogLevel as TextLogLevel
+from .datatypes import TransformRelation as TransformRelation
 
 _LAZY_MODULES = ("dataframe", "blueprint")
 

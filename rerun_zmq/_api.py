@@ -182,7 +182,9 @@ def _columns_chunk(rec: RecordingStream, entity_path, indexes: list, columns: li
         elif isinstance(col, Iterable):
             flat.extend(col)
         else:
-            raise TypeError(f"columns must be ComponentColumns like rr.Scalars.columns(scalars=...), got {type(col).__name__}")
+            raise TypeError(
+                f"columns must be ComponentColumns like rr.Scalars.columns(scalars=...), got {type(col).__name__}"
+            )
     if not indexes:
         raise ValueError("indexes must hold at least one rr.TimeColumn")
     n = len(indexes[0].times)

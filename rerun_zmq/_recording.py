@@ -98,12 +98,14 @@ class RecordingStream:
                 t = self._time()
             t.set(timeline, "sequence", sequence)
             return
-        given = [k for k, v in (("sequence", sequence), ("duration", duration), ("timestamp", timestamp)) if v is not None]
+        kinds = (("sequence", sequence), ("duration", duration), ("timestamp", timestamp))
+        given = [k for k, v in kinds if v is not None]
         try:
             if not isinstance(timeline, str) or not timeline:
                 raise TypeError(f"timeline name must be a non-empty str, got {timeline!r}")
             if len(given) != 1:
-                raise TypeError(f"set_time({timeline!r}) takes exactly one of sequence=, duration=, timestamp= (got {given or 'none'})")
+                raise TypeError(f"set_time({timeline!r}) takes exactly one of sequence=, duration=, timestamp= "
+                                f"(got {given or 'none'})")
             if sequence is not None:
                 self._time().set(timeline, "sequence", to_sequence(sequence))
             elif duration is not None:
@@ -273,7 +275,7 @@ class RecordingStream:
         self.set_sink(BufferedSink())
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Return once every row logged before this call has reached the sink (and, for the network, is acknowledged)."""
+        """Return once every row logged before this call has reached the sink (over the network: is acknowledged)."""
         ok = self.batcher.flush(timeout)
         with self._sink_lock:
             ok = self._sink.flush(timeout) and ok

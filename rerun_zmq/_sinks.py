@@ -13,7 +13,7 @@ import threading
 from typing import Protocol
 
 from . import _wire
-from ._rrd import FOOTER_MAGIC, TRAILER_MAGIC, RrdWriter, _TRAILER, _U64, file_header, record_bytes
+from ._rrd import _TRAILER, _U64, FOOTER_MAGIC, TRAILER_MAGIC, RrdWriter, file_header, record_bytes
 from ._wire import Message
 
 

@@ -17,7 +17,7 @@ import json
 import struct
 from dataclasses import dataclass, field, fields
 from enum import IntEnum
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -160,7 +160,7 @@ class Dropped:
     reason: str
 
 
-Message = Union[Hello, ChunkMsg, Flush, Ack, Credit, Query, Result, Event, Bye, Error, Dropped]
+Message = Hello | ChunkMsg | Flush | Ack | Credit | Query | Result | Event | Bye | Error | Dropped
 _BY_KIND: dict[int, type] = {
     cls.kind: cls for cls in (Hello, ChunkMsg, Flush, Ack, Credit, Query, Result, Event, Bye, Error, Dropped)
 }
@@ -192,9 +192,9 @@ def batch_from_bytes(data) -> pa.RecordBatch:
 def encode(msg: Message, compression: str | None = None) -> list:
     """Message -> frames (``bytes`` header, Arrow buffers for the body).
 
-    ``compression`` (``"zstd"``, ``"zstd:3"`` with a level, or ``"lz4"``) compresses the whole body frame in one call: the
-    header then names the codec and the raw size. (Arrow's per-buffer IPC compression costs
-    ~0.2 ms per chunk whatever its size; one call on the whole body costs ~20 µs for small ones.)
+    ``compression`` (``"zstd"``, ``"zstd:3"`` with a level, or ``"lz4"``) compresses the whole body frame
+    in one call; the header then names the codec and the raw size. (Arrow's per-buffer IPC compression
+    costs ~0.2 ms per chunk whatever its size; one call on the whole body costs ~20 µs for small ones.)
     """
     small: dict[str, Any] = {}
     body: list = []

@@ -45,7 +45,8 @@ def test_utilities_match_tutorial_expectations():
 
 def test_robot_arm_example(tmp_path, subprocess_env):
     out = tmp_path / "arm.rrd"
-    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "robot_arm.py"), "--save", str(out), "--frames", "10"],
+    cmd = [sys.executable, str(ROOT / "examples" / "robot_arm.py"), "--save", str(out), "--frames", "10"]
+    proc = subprocess.run(cmd,
                           capture_output=True, text=True, env=subprocess_env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     s = _stats(out, subprocess_env)

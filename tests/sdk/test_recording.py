@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 import threading
@@ -13,8 +12,8 @@ import numpy as np
 import pytest
 
 import rerun_zmq as rr
-from rerun_zmq._rrd_tools import stats
 from rerun_zmq._rrd import RrdReader
+from rerun_zmq._rrd_tools import stats
 from rerun_zmq._wire import ChunkMsg, Hello
 
 from .helpers import chunks, rows, scalar, text

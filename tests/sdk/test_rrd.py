@@ -122,7 +122,8 @@ def test_merge_and_stats_cli(tmp_path, capsys):
     capsys.readouterr()
     assert rrd_main(["stats", "--json", str(out)]) == 0
     parsed = json.loads(capsys.readouterr().out)
-    for key in ("format_version", "writer_version", "recordings", "entities", "timelines", "rows", "chunks", "complete"):
+    keys = ("format_version", "writer_version", "recordings", "entities", "timelines", "rows", "chunks", "complete")
+    for key in keys:
         assert key in parsed
     assert rrd_main(["print", str(out)]) == 0
     printed = capsys.readouterr().out
