@@ -212,7 +212,9 @@ def load_recording(
             if isinstance(msg, _wire.Hello):
                 app_ids.setdefault(msg.recording_id, msg.application_id)
             elif isinstance(msg, _wire.ChunkMsg) and msg.store_kind == "recording":
-                st = stores.get(msg.recording_id) or stores.setdefault(msg.recording_id, TimelineStore())
+                st = stores.get(msg.recording_id)
+                if st is None:
+                    st = stores[msg.recording_id] = TimelineStore()
                 try:
                     st.insert(msg.batch)
                 except MalformedChunkError as exc:
