@@ -15,7 +15,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,7 +144,7 @@ class Batcher:
             self._counter += n
             return ns, first
 
-    def push(self, entity: str, static: bool, tsig: tuple, tvalues: list, batches, archetypes: tuple,
+    def push(self, entity: str, static: bool, tsig: tuple, tvalues: Sequence[int], batches, archetypes: tuple,
              sig: tuple) -> int:
         """Append one row; returns its log_time (ns).
 

@@ -135,11 +135,14 @@ class RrdWriter:
             self.flush()
 
     def _write_all(self, parts: list) -> int:
+        fd = self._fd
+        if fd is None:
+            raise ValueError(f"{self.path} is closed")
         views = [memoryview(p).cast("B") for p in parts]
         total = sum(len(v) for v in views)
         written = 0
         while views:
-            n = os.writev(self._fd, views[:1024])
+            n = os.writev(fd, views[:1024])
             written += n
             while views and n >= len(views[0]):
                 n -= len(views[0])

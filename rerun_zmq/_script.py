@@ -21,6 +21,8 @@ def script_setup(args: argparse.Namespace, application_id: str, *, recording_id=
                  default_blueprint=None) -> RecordingStream | None:
     """``rr.init`` plus the sink the flags ask for (spawning the viewer when none is given)."""
     rec = _api.init(application_id, recording_id=recording_id, default_blueprint=default_blueprint)
+    if rec is None:
+        return None
     if getattr(args, "save", None):
         rec.save(args.save)
     elif getattr(args, "connect", None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import numbers
+import operator
 
 import numpy as np
 
@@ -73,7 +74,9 @@ def to_duration_ns(value) -> int:
     if isinstance(value, np.timedelta64):
         return int(value.astype("timedelta64[ns]").astype(np.int64))
     if isinstance(value, (numbers.Real, np.number)) and not isinstance(value, bool):
-        return int(round(float(value) * 1e9)) if not _is_int(value) else int(value) * 1_000_000_000
+        if _is_int(value):
+            return operator.index(value) * 1_000_000_000  # type: ignore[arg-type]
+        return int(round(float(value) * 1e9))
     raise TypeError(
         f"duration must be seconds (int or float), datetime.timedelta or numpy.timedelta64, got {type(value).__name__}"
     )

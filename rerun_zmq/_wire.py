@@ -290,7 +290,7 @@ def decode(frames: list) -> Message:
 
 def to_json_dict(msg: Message) -> dict:
     """A printable form (the body summarized), for ``rrd print`` and logs."""
-    out = {"kind": msg.kind.name}
+    out: dict[str, Any] = {"kind": msg.kind.name}
     for f in fields(msg):
         key, value = f.name, getattr(msg, f.name)
         if isinstance(value, pa.RecordBatch):

@@ -56,7 +56,7 @@ class View:
         self.properties = {k: v for k, v in properties.items() if v is not None}
 
     def to_json(self) -> dict:
-        d = {"type": self.kind, "origin": self.origin, "contents": self.contents}
+        d: dict[str, Any] = {"type": self.kind, "origin": self.origin, "contents": self.contents}
         if self.name is not None:
             d["name"] = self.name
         if self.properties:
