@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from store_oracle import CLEAR, KEYS, Oracle, Row, Write, build
 
 from store import TimelineStore
-
-from store_oracle import CLEAR, KEYS, Oracle, Row, Write, build
 
 ENTITIES = ("/w", "/w/x", "/w/x/y", "/z")
 
