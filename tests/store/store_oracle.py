@@ -84,7 +84,8 @@ class Oracle:
     def latest_at(self, entity: str, tl: str, t: int) -> dict[str, list[int]]:
         out = {}
         for key in KEYS:
-            cands = [(self._index(s, r, tl), r) for e, s, r in self.rows if e == entity and r.comps.get(key) is not None]
+            cands = [(self._index(s, r, tl), r) for e, s, r in self.rows
+                     if e == entity and r.comps.get(key) is not None]
             statics = [c for c in cands if c[0] is not None and c[0][0] == STATIC]
             pool = statics or [c for c in cands if c[0] is not None and c[0][0] <= t]
             if not pool:
