@@ -112,7 +112,8 @@ def bench_insert(repeat):
     for e in range(1000):
         st.insert(scalars(f"/e/{e}", np.arange(1000), e * 1000 + 1))
     ents = st.entity_paths()
-    frame = lambda t: [st.latest_at(e, "frame", t) for e in ents]
+    def frame(t):
+        return [st.latest_at(e, "frame", t) for e in ents]
     cold = best(lambda: (st.cache.clear(), frame(500)), repeat)[0]
     warm = best(lambda: frame(500), repeat)[0]
     out["latest-at 1000 entities x 1000 rows"] = f"{cold * 1e3:.1f} ms uncached, {warm * 1e3:.1f} ms cached"
