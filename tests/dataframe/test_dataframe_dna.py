@@ -166,3 +166,26 @@ def test_time_units_and_clamping(rec):
     assert log.schema.field("log_time").type == pa.timestamp("ns", tz="UTC") and log.num_rows == 400
     with pytest.raises(TypeError):
         rec.latest_at("dna/structure/left", "stable_time", "soon")
+
+
+def test_progress_bar_only_on_a_terminal_for_big_files(monkeypatch):
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty = Tty()
+    monkeypatch.setattr(sys, "stderr", tty)
+    bar = dataframe._Progress("big.rrd", 50_000_000)
+    bar.update(25_000_000, final=True)
+    assert "50.0%" in tty.getvalue() and "big.rrd" in tty.getvalue()
+    small = dataframe._Progress("small.rrd", 1000)
+    small.update(500, final=True)
+    assert "small.rrd" not in tty.getvalue()
+
+
+def test_reachable_as_rr_dataframe(dna_path):
+    import rerun_zmq as rr
+
+    assert rr.dataframe.load_recording(dna_path).application_id == "rerun_example_dna_abacus"
