@@ -25,7 +25,7 @@ import zmq.asyncio
 
 from rerun_zmq import _wire
 from rerun_zmq._rrd import RrdWriter
-from rerun_zmq._wire import Ack, Bye, ChunkMsg, Credit, Dropped, Error, Event, Flush, Kind, Message, Query
+from rerun_zmq._wire import Ack, Bye, ChunkMsg, Credit, Dropped, Error, Event, Kind, Message
 
 from . import handler
 from .config import Config, config_from_args

@@ -24,7 +24,8 @@ MAX = 1 << 20
 HEAD = struct.Struct("<2sBB")
 
 
-def chunk_batch(entity: str, n: int, dtype=pa.float64()) -> pa.RecordBatch:
+def chunk_batch(entity: str, n: int, dtype: pa.DataType | None = None) -> pa.RecordBatch:
+    dtype = dtype or pa.float64()
     rids = np.stack([np.full(n, time.time_ns(), np.uint64), np.arange(n, dtype=np.uint64)], axis=1)
     vals = pa.array(np.arange(n), type=dtype)
     return build_chunk(entity, rids, {"step": ("sequence", np.arange(n))},

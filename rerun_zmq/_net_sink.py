@@ -1,0 +1,439 @@
+"""``NetworkSink``: streaming a recording to an ingest process over ZeroMQ.
+
+``NetworkSink.send`` runs on the recording's batcher thread (never in ``rr.log``): it encodes the
+message, applies the memory policy and queues it. One background I/O thread of the sink owns the
+DEALER socket and does every socket call: it says HELLO, sends queued chunks while the ingest's
+credit window allows (bytes sent but not acknowledged never exceed what the ingest granted),
+handles cumulative ACKs, and resyncs after an ingest restart (HELLO again; the ingest answers with
+the last seq it stored from this producer, everything after it is resent).
+
+Memory bound (``max_bytes_in_flight``, default 100 MiB) over queued plus unacknowledged bytes:
+
+- ``policy="block"`` (default): the batcher thread waits for room. Every ``block_timeout_sec``
+  without progress it warns; after that it drops the oldest queued chunk to make room (counted,
+  warned, reported to the ingest) so the program never hangs forever.
+- ``policy="drop_oldest"``: the oldest queued chunks are dropped at once (counted, warned, reported).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from typing import Literal
+
+import zmq
+
+from . import _wire
+from ._errors import warn_user
+from ._net_addr import parse_addr
+from ._net_curve import _curve_keys
+from ._wire import Ack, Bye, ChunkMsg, Credit, Dropped, Error, Event, Flush, Hello, Message
+
+Policy = Literal["block", "drop_oldest"]
+MiB = 1 << 20
+_HEARTBEAT = 0.5
+_RESYNC_AFTER = 1.5
+_WARN_EVERY = 5.0
+
+
+@dataclasses.dataclass
+class _Out:
+    seq: int
+    frames: list
+    size: int
+    rows: int
+    #: sent at least once (the ingest may hold it even if it never acknowledged it)
+    sent: bool = False
+
+
+@dataclasses.dataclass
+class NetStats:
+    """What happened to this sink's data so far (rows)."""
+
+    sent_chunks: int = 0
+    acked_seq: int = 0
+    acked_rows: int = 0
+    dropped_rows: int = 0
+    dropped_bytes: int = 0
+    rejected_rows: int = 0
+    undelivered_rows: int = 0
+    reconnects: int = 0
+    resent_chunks: int = 0
+
+
+def _context() -> zmq.Context:
+    """The process's one context (``Context.instance`` makes a new one after ``fork``)."""
+    return zmq.Context.instance()
+
+
+class NetworkSink:
+    """A ``Sink`` that streams to an ingest at ``addr`` with credit-based flow control and acks."""
+
+    def __init__(
+        self,
+        addr: str | None = None,
+        *,
+        policy: Policy = "block",
+        max_bytes_in_flight: int = 100 * MiB,
+        block_timeout_sec: float = 10.0,
+        flush_timeout_sec: float | None = 2.0,
+        client_key: str | os.PathLike | tuple[bytes, bytes] | None = None,
+        server_key: str | os.PathLike | bytes | None = None,
+    ) -> None:
+        if policy not in ("block", "drop_oldest"):
+            raise ValueError(f"policy must be 'block' or 'drop_oldest', got {policy!r}")
+        if not isinstance(max_bytes_in_flight, int) or max_bytes_in_flight <= 0:
+            raise ValueError(f"max_bytes_in_flight must be a positive int, got {max_bytes_in_flight!r}")
+        self.endpoint = parse_addr(addr)
+        self.policy = policy
+        self.max_bytes_in_flight = max_bytes_in_flight
+        self.block_timeout_sec = block_timeout_sec
+        self.flush_timeout_sec = flush_timeout_sec
+        self._curve = _curve_keys(client_key, server_key)
+        self._init_state()
+        self._start()
+
+    def _init_state(self) -> None:
+        self._cv = threading.Condition(threading.Lock())
+        self._nonce = uuid.uuid4().hex[:8]
+        self._hello: list | None = None
+        self._unsent: deque[_Out] = deque()
+        self._inflight: deque[_Out] = deque()
+        self._queued_bytes = 0
+        self._inflight_bytes = 0
+        self._window = 0
+        self._handshaken = False
+        self._need_hello = False
+        self._hello_at = 0.0
+        self._next_seq = 1
+        self._max_message = 1 << 62
+        self._drop_report = [0, 0]
+        self._last_warn = 0.0
+        self._ping = False
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self.stats = NetStats()
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._io_main, name="rerun_zmq-net", daemon=True)
+        self._thread.start()
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"\0")
+        except (BlockingIOError, OSError):
+            pass
+
+    # -- Sink protocol (batcher thread) -------------------------------------------------------------
+    def send(self, msg: Message) -> None:
+        if self._thread is None:
+            self._start()
+        if isinstance(msg, Hello):
+            hello = dataclasses.replace(msg, producer_id=f"{msg.producer_id}.{self._nonce}")
+            with self._cv:
+                self._hello = _wire.encode(hello)
+                self._need_hello = True
+                self._handshaken = False
+            self._wake()
+            return
+        if not isinstance(msg, ChunkMsg):
+            return
+        for part in self._split(msg.batch):
+            with self._cv:
+                seq = self._next_seq
+                self._next_seq += 1
+            frames = _wire.encode(dataclasses.replace(msg, batch=part, seq=seq))
+            out = _Out(seq, frames, sum(len(memoryview(f)) for f in frames), part.num_rows)
+            with self._cv:
+                if out.size > self._max_message:
+                    self._count_drop(out, f"a single row of {out.size} bytes is over the ingest's message "
+                                          f"limit {self._max_message}")
+                    continue
+                self._make_room(out.size)
+                self._unsent.append(out)
+                self._queued_bytes += out.size
+            self._wake()
+
+    def _split(self, batch):
+        """Row slices of ``batch`` small enough for the ingest's message limit (a slice is a valid chunk)."""
+        limit = self._max_message - 64 * 1024
+        size = batch.nbytes
+        if size <= limit or batch.num_rows <= 1:
+            return [batch]
+        pieces = min(batch.num_rows, -(-size // max(limit, 1)) * 2)
+        step = -(-batch.num_rows // pieces)
+        return [batch.slice(i, step) for i in range(0, batch.num_rows, step)]
+
+    def _make_room(self, size: int) -> None:
+        """Called with the lock held: apply the policy until ``size`` more bytes fit."""
+        waited_since = time.monotonic()
+        while self._queued_bytes + size > self.max_bytes_in_flight and (self._unsent or self._inflight):
+            if self.policy == "drop_oldest":
+                idx = next((i for i, o in enumerate(self._unsent) if not o.sent), None)
+                if idx is not None:  # never sent: surely not stored, so the count is exact
+                    out = self._unsent[idx]
+                    del self._unsent[idx]
+                    self._queued_bytes -= out.size
+                    self._count_drop(out, "max_bytes_in_flight reached (policy drop_oldest)")
+                    continue
+            if self._closing:
+                return
+            remaining = waited_since + self.block_timeout_sec - time.monotonic()
+            if remaining > 0:
+                self._cv.wait(min(remaining, 1.0))
+                continue
+            warn_user(f"rerun_zmq: the ingest at {self.endpoint} has not accepted data for "
+                      f"{self.block_timeout_sec:.0f} s and {self._queued_bytes} bytes are pending; "
+                      "dropping the oldest to stay within max_bytes_in_flight")
+            self._drop_oldest(f"ingest did not accept data for {self.block_timeout_sec} s (policy block)")
+            waited_since = time.monotonic()
+
+    def _drop_oldest(self, reason: str) -> None:
+        if self._unsent:
+            out = self._unsent.popleft()
+        else:
+            out = self._inflight.popleft()
+            self._inflight_bytes -= out.size
+        self._queued_bytes -= out.size
+        self._count_drop(out, reason)
+        self._cv.notify_all()
+
+    def _count_drop(self, out: _Out, reason: str) -> None:
+        self.stats.dropped_rows += out.rows
+        self.stats.dropped_bytes += out.size
+        self._drop_report[0] += out.rows
+        self._drop_report[1] += out.size
+        self._drop_reason = reason
+        now = time.monotonic()
+        if now - self._last_warn >= _WARN_EVERY:
+            self._last_warn = now
+            warn_user(f"rerun_zmq: dropped {self.stats.dropped_rows} rows ({self.stats.dropped_bytes} bytes) "
+                      f"so far for {self.endpoint}: {reason}")
+        self._wake()
+
+    def end_of_pass(self) -> None:
+        pass
+
+    def inherit_spec(self) -> str:
+        """How a child process started by this one joins the same ingest (see ``_recording``)."""
+        return f"tcp:{self.endpoint}"
+
+    def _pending_through(self, target: int) -> bool:
+        return bool((self._unsent and self._unsent[0].seq <= target)
+                    or (self._inflight and self._inflight[0].seq <= target))
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every chunk sent before this call is acknowledged (or refused/dropped, counted).
+
+        ``timeout=None`` waits as long as acknowledgements keep coming, and gives up after
+        ``flush_timeout_sec`` without progress (the ingest is gone); returns False if data is pending.
+        """
+        start = time.monotonic()
+        with self._cv:
+            target = self._next_seq - 1
+            self._ping = True
+            self._wake()
+            last_progress, last_acked = start, self.stats.acked_seq
+            while self._pending_through(target):
+                now = time.monotonic()
+                if self.stats.acked_seq != last_acked:
+                    last_progress, last_acked = now, self.stats.acked_seq
+                if timeout is not None and now - start >= timeout:
+                    return False
+                stall = self.flush_timeout_sec
+                if timeout is None and stall is not None and now - last_progress >= stall:
+                    return False
+                self._cv.wait(0.05)
+        return True
+
+    def close(self) -> None:
+        with self._cv:
+            if self._closing:
+                return
+        self.flush()
+        with self._cv:
+            self._closing = True
+            pending = list(self._unsent) + list(self._inflight)
+            if pending:
+                rows = sum(o.rows for o in pending)
+                self.stats.undelivered_rows += rows
+                self._drop_report[0] += rows
+                self._drop_report[1] += sum(o.size for o in pending)
+                self._drop_reason = "not acknowledged when the sink closed"
+                warn_user(f"rerun_zmq: {rows} rows logged to {self.endpoint} were not acknowledged by the ingest "
+                          "before the connection closed; they may be lost")
+            self._cv.notify_all()
+        self._wake()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2.0)
+
+    def after_fork_in_child(self) -> None:
+        """A forked child owns none of the parent's socket, thread or pending data."""
+        self._init_state()
+
+    # -- I/O thread --------------------------------------------------------------------------------
+    def _io_main(self) -> None:
+        sock = _context().socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.IMMEDIATE, 1)
+        sock.setsockopt(zmq.SNDHWM, 100_000)
+        sock.setsockopt(zmq.RCVHWM, 100_000)
+        sock.setsockopt(zmq.RECONNECT_IVL, 50)
+        sock.setsockopt(zmq.RECONNECT_IVL_MAX, 500)
+        if self._curve is not None:
+            sock.curve_secretkey, sock.curve_publickey, sock.curve_serverkey = self._curve
+        sock.connect(self.endpoint)
+        poller = zmq.Poller()
+        poller.register(sock, zmq.POLLIN)
+        poller.register(self._wake_r.fileno(), zmq.POLLIN)
+        last_heard = time.monotonic()
+        last_ping = 0.0
+        try:
+            while True:
+                with self._cv:
+                    if self._closing:
+                        self._report_drops(sock)
+                        _try_send(sock, _wire.encode(Bye("producer closing")))
+                        return
+                    now = time.monotonic()
+                    busy = bool(self._unsent or self._inflight or self._ping)
+                    if busy and not self._handshaken and now - self._hello_at > _RESYNC_AFTER:
+                        self._need_hello = True
+                    if busy and self._handshaken and now - last_heard > _RESYNC_AFTER + _HEARTBEAT:
+                        self._need_hello = True  # silent ingest: maybe restarted; resync
+                        last_heard = now
+                    if self._need_hello and self._hello is not None:
+                        if _try_send(sock, self._hello):
+                            self._need_hello = False
+                            self._handshaken = False
+                            self._hello_at = now
+                    if self._handshaken:
+                        self._send_chunks(sock)
+                        self._report_drops(sock)
+                        if (self._ping or self._inflight) and now - last_ping > _HEARTBEAT:
+                            if _try_send(sock, _wire.encode(Flush(self._next_seq - 1))):
+                                last_ping = now
+                                self._ping = False
+                    timeout = 100 if busy or self._need_hello else 1000
+                events = dict(poller.poll(timeout))
+                if self._wake_r.fileno() in events:
+                    try:
+                        while self._wake_r.recv(4096):
+                            pass
+                    except (BlockingIOError, OSError):
+                        pass
+                if sock in events:
+                    last_heard = time.monotonic()
+                    self._receive(sock)
+        finally:
+            sock.close(0)
+            self._wake_r.close()
+            self._wake_w.close()
+
+    def _send_chunks(self, sock: zmq.Socket) -> None:
+        while self._unsent:
+            out = self._unsent[0]
+            if out.size > self._max_message:  # queued before the ingest told us its limit
+                self._unsent.popleft()
+                self._queued_bytes -= out.size
+                self._count_drop(out, f"chunk of {out.size} bytes is over the ingest's message limit")
+                continue
+            if self._inflight and self._inflight_bytes + out.size > self._window:
+                return
+            if not _try_send(sock, out.frames):
+                return
+            self._unsent.popleft()
+            out.sent = True
+            self._inflight.append(out)
+            self._inflight_bytes += out.size
+            self.stats.sent_chunks += 1
+
+    def _report_drops(self, sock: zmq.Socket) -> None:
+        rows, nbytes = self._drop_report
+        if rows or nbytes:
+            reason = getattr(self, "_drop_reason", "dropped")
+            if _try_send(sock, _wire.encode(Dropped(rows, nbytes, reason))):
+                self._drop_report = [0, 0]
+
+    def _receive(self, sock: zmq.Socket) -> None:
+        while True:
+            try:
+                frames = sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            try:
+                msg = _wire.decode(frames)
+            except _wire.WireError as exc:
+                warn_user(f"rerun_zmq: unreadable message from the ingest at {self.endpoint}: {exc}")
+                continue
+            with self._cv:
+                self._on_message(msg)
+                self._cv.notify_all()
+
+    def _on_message(self, msg: Message) -> None:
+        if isinstance(msg, Ack):
+            self._on_ack(msg.seq)
+            self.stats.acked_rows = msg.rows
+        elif isinstance(msg, Credit):
+            if not self._handshaken:
+                self._resync()
+                self._window = 0
+            self._window += msg.bytes
+        elif isinstance(msg, Event) and msg.name == "ingest_info":
+            limit = msg.params.get("max_message_bytes")
+            if isinstance(limit, int) and limit > 0:
+                self._max_message = limit
+        elif isinstance(msg, Error):
+            self._on_error(msg)
+        elif isinstance(msg, Bye):
+            self._handshaken = False
+            self._need_hello = True
+
+    def _on_ack(self, seq: int) -> None:
+        if seq > self.stats.acked_seq:
+            self.stats.acked_seq = seq
+        while self._inflight and self._inflight[0].seq <= seq:
+            out = self._inflight.popleft()
+            self._inflight_bytes -= out.size
+            self._queued_bytes -= out.size
+        while self._unsent and self._unsent[0].seq <= seq:
+            self._queued_bytes -= self._unsent.popleft().size
+
+    def _resync(self) -> None:
+        """After a HELLO was answered: whatever is still unacknowledged is sent again, in order."""
+        if self._inflight:
+            self.stats.resent_chunks += len(self._inflight)
+            self._unsent.extendleft(reversed(self._inflight))
+            self._inflight.clear()
+            self._inflight_bytes = 0
+        if self.stats.sent_chunks:
+            self.stats.reconnects += 1
+        self._handshaken = True
+
+    def _on_error(self, msg: Error) -> None:
+        if msg.code == "unknown_producer":
+            self._handshaken = False
+            self._need_hello = True
+            return
+        rows = next((o.rows for o in self._inflight if o.seq == msg.seq), 0)
+        self.stats.rejected_rows += rows
+        now = time.monotonic()
+        if now - self._last_warn >= _WARN_EVERY or self.stats.rejected_rows == rows:
+            self._last_warn = now
+            warn_user(f"rerun_zmq: the ingest at {self.endpoint} refused data ({msg.code}): {msg.message}")
+
+
+def _try_send(sock: zmq.Socket, frames: list) -> bool:
+    try:
+        sock.send_multipart(frames, zmq.NOBLOCK, copy=False)
+        return True
+    except zmq.Again:
+        return False
