@@ -40,7 +40,7 @@ from ._errors import RerunZmqWarning, strict_mode
 from ._rrd import RrdReader
 from ._time import to_duration_ns, to_sequence, to_timestamp_ns
 
-__all__ = ["Recording", "load_recording"]
+__all__ = ["Recording", "connect_recording", "load_recording"]
 
 _INT64_MAX = 2**63 - 1
 _INT64_MIN = -(2**63)
@@ -78,7 +78,11 @@ def to_numpy(values: pa.Array, key: str = "") -> Any:
 
 
 class Recording:
-    """One loaded recording: a ``TimelineStore`` plus time conversion and numpy results."""
+    """One loaded recording: a ``TimelineStore`` plus time conversion and numpy results.
+
+    Every query reads ``self.store`` afresh, so a subclass may serve it as a property (the live
+    mirror of ``connect_recording`` does).
+    """
 
     def __init__(self, application_id: str, recording_id: str, store: TimelineStore) -> None:
         self.application_id = application_id
@@ -250,3 +254,10 @@ def _choose_recording(paths, stores, app_ids, recording_id) -> str:
     if len(ids) > 1:
         raise ValueError(f"{paths} hold {len(ids)} recordings {ids}; pick one with recording_id=")
     return ids[0]
+
+
+def connect_recording(addr: str | None = None, recording_id: str | None = None, **kwargs: Any) -> Recording:
+    """The ``load_recording`` interface answered live from a running ingest (see ``dataframe_live``)."""
+    from .dataframe_live import connect_recording as _connect
+
+    return _connect(addr, recording_id, **kwargs)
