@@ -105,6 +105,7 @@ class Viewer:
 
     def _draw_panels(self) -> None:
         s = self.state
+        s.ui_rects.clear()  # only what this frame drew
         w, h = self.surface.framebuffer_size()
         top = menu_bar.draw(s, self.switch_recording)
         open_dialog.draw(s, self._open_text)
@@ -168,9 +169,7 @@ def parse_args(argv: list[str]) -> Options:
     p.add_argument("--screenshot-to", metavar="PNG", help="render one frame to this PNG and exit")
     p.add_argument("--time", metavar="TIMELINE=VALUE", help="cursor time for the screenshot")
     p.add_argument("--window-size", metavar="WxH", default="1280x720")
-    p.add_argument(
-        "--connect", metavar="ADDR", help="ingest to show live (default with no files: 127.0.0.1:9876)"
-    )
+    p.add_argument("--connect", metavar="ADDR", help="ingest to show live (default with no files: 127.0.0.1:9876)")
     p.add_argument("--wait", type=float, default=10.0, help="screenshot of live data: seconds to wait for it")
     p.add_argument("--headless", action="store_true", help="no window: EGL offscreen (CI)")
     p.add_argument("--hide", action="append", default=[], metavar="ENTITY", help="start with ENTITY hidden")

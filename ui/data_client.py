@@ -72,9 +72,7 @@ class FileSource:
                 if self._stop.is_set():
                     return
                 if isinstance(msg, _wire.Hello):
-                    yield Update(
-                        "hello", self.name, msg.recording_id, msg.application_id, value=msg.store_kind
-                    )
+                    yield Update("hello", self.name, msg.recording_id, msg.application_id, value=msg.store_kind)
                 elif isinstance(msg, _wire.ChunkMsg) and msg.store_kind == "recording":
                     yield Update("chunk", self.name, msg.recording_id, batch=msg.batch)
                 frac = reader.position / max(reader.size, 1)
@@ -118,9 +116,7 @@ class WakingQueue(queue.Queue):
 class DataClient:
     """Owns the sources and the stores (one per recording); applies updates on the render thread."""
 
-    def __init__(
-        self, state: AppState, max_queued: int = 512, wake: Callable[[], None] | None = None
-    ) -> None:
+    def __init__(self, state: AppState, max_queued: int = 512, wake: Callable[[], None] | None = None) -> None:
         self.state = state
         self.queue: queue.Queue[Update] = WakingQueue(max_queued, wake)
         self.sources: list[DataSource] = []
@@ -226,9 +222,11 @@ class DataClient:
                 old = times.get(name)
                 times[name] = np.unique(np.concatenate(([old] if old is not None else []) + parts))
         self._pending_times = {}
+        if self.state.store is None:  # live, before any recording exists
+            return
         if self.state.recording_id is not None:
             t.times = self.times.setdefault(self.state.recording_id, {})
-        names = set(self.state.store.timelines()) if self.state.store is not None else set()
+        names = set(self.state.store.timelines())
         new = sorted(n for n in names - self._seen_timelines if is_user_timeline(n))
         self._seen_timelines |= names
         if t.timeline is None or (new and not t.user_chose):

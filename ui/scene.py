@@ -79,9 +79,7 @@ class Batch:
     owners: list[tuple[str, int, int]] = field(default_factory=list)
     _rows: int = 0
 
-    def add(
-        self, path: str, positions: np.ndarray, colors: np.ndarray, extra: np.ndarray | None = None
-    ) -> None:
+    def add(self, path: str, positions: np.ndarray, colors: np.ndarray, extra: np.ndarray | None = None) -> None:
         self.positions.append(positions)
         self.colors.append(colors)
         if extra is not None:
@@ -116,9 +114,7 @@ class Scene:
             return
         lo, hi = finite.min(axis=0), finite.max(axis=0)
         old = self.entity_bounds.get(path)
-        self.entity_bounds[path] = (
-            (lo, hi) if old is None else (np.minimum(old[0], lo), np.maximum(old[1], hi))
-        )
+        self.entity_bounds[path] = (lo, hi) if old is None else (np.minimum(old[0], lo), np.maximum(old[1], hi))
         b = self.bounds
         self.bounds = (lo, hi) if b is None else (np.minimum(b[0], lo), np.maximum(b[1], hi))
 

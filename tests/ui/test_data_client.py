@@ -125,7 +125,14 @@ def test_live_events_and_results_feed_a_remote_store():
     counts, _ = st.density("/a", "frame", bins=6)
     assert counts.sum() == 3 and counts[-1] == 3
     assert 5 in s.time.times["frame"]
-    client.apply(
-        Update("event", "live", value=("recording_added", {"recording_id": "r2", "application_id": "app"}))
-    )
+    client.apply(Update("event", "live", value=("recording_added", {"recording_id": "r2", "application_id": "app"})))
     assert s.recording_id == "r2"  # a new run becomes the active recording
+
+
+def test_events_before_any_recording_are_harmless():
+    s = AppState(store=None)
+    client = DataClient(s)
+    client.apply(Update("event", "live", value=("stats", {"rows": 0})))
+    client.apply(Update("event", "live", value=("snapshot", {"recordings": []})))
+    client.finish_batch()
+    assert s.store is None and s.time.timeline is None

@@ -139,3 +139,40 @@ def test_space_toggles_playback(viewer):
     io.add_key_event(imgui.Key.space, False)
     viewer.step()
     assert viewer.state.time.playing
+
+
+def test_collapsing_a_tree_node_hides_its_rows(viewer):
+    x0, y0, _, y1 = viewer.state.ui_rects["tree:/dna/structure"]
+    viewer.state.ui_rects["_arrow"] = (x0 + 2, y0, x0 + 10, y1)
+    click(viewer, "_arrow")
+    assert "/dna/structure" in viewer.tree.closed
+    assert "tree:/dna/structure/left" not in viewer.state.ui_rects
+    assert viewer.state.selected is None  # the arrow toggles, it does not select
+    viewer.state.ui_rects["_arrow"] = (x0 + 2, y0, x0 + 10, y1)
+    click(viewer, "_arrow")
+    assert "tree:/dna/structure/left" in viewer.state.ui_rects
+
+
+def test_thousands_of_entities_draw_only_the_rows_on_screen(viewer, tmp_path):
+    import time
+
+    import rerun_zmq as rr
+
+    path = str(tmp_path / "many.rrd")
+    rec = rr.new_recording("many", recording_id="many")
+    rr.save(path, recording=rec)
+    rr.set_time_sequence("frame", 0, recording=rec)
+    for i in range(3000):
+        rr.log(f"robots/r{i // 100}/part{i % 100}", rr.Points3D([[i % 100, i // 100, 0]]), recording=rec)
+    rr.disconnect(recording=rec)
+    viewer.open_file(path, wait=True)
+    viewer.step()
+    assert len(viewer.tree._flat) == 3030 + 1
+    frames = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        viewer.step()
+        frames.append(time.perf_counter() - t0)
+    rows = [k for k in viewer.state.ui_rects if k.startswith("tree:")]
+    assert 10 < len(rows) < 100
+    assert sorted(frames)[2] < 0.1

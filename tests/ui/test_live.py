@@ -32,9 +32,7 @@ def ingest():
         line = proc.stdout.readline()
         m = re.search(r"tcp://[\w.\[\]:]+", line)
         if m is None:
-            pytest.fail(
-                f"ingest did not report its endpoint: {line!r} {proc.stderr.read() if proc.poll() else ''}"
-            )
+            pytest.fail(f"ingest did not report its endpoint: {line!r} {proc.stderr.read() if proc.poll() else ''}")
         yield m.group(0)
     finally:
         proc.terminate()

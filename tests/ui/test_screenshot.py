@@ -73,9 +73,7 @@ def test_hiding_structure_removes_spiral_pixels(shots):
 
 
 def test_bad_time_spec_fails_cleanly(xvfb_display, dna_rrd, tmp_path):
-    proc = run_viewer(
-        xvfb_display, dna_rrd, "--screenshot-to", str(tmp_path / "x.png"), "--time", "no_such_timeline=1"
-    )
+    proc = run_viewer(xvfb_display, dna_rrd, "--screenshot-to", str(tmp_path / "x.png"), "--time", "no_such_timeline=1")
     assert proc.returncode == 1
     assert "unknown timeline" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -54,10 +54,15 @@ class TimelinePanel:
         label_end = imgui.get_cursor_pos_x() - imgui.get_style().window_padding.x  # in the child's x
         self._scrubber(state, rng, "scrubber", self.total, 22, width - label_end)
         imgui.begin_child("density", None, 0, imgui.WindowFlags_.always_vertical_scrollbar.value)
-        for path, counts in self.density.items():
-            imgui.text(path[-_LABEL:].rjust(_LABEL))
-            imgui.same_line(label_end)
-            self._scrubber(state, rng, f"density:{path}", counts, imgui.get_text_line_height())
+        items = list(self.density.items())
+        clipper = imgui.ListClipper()  # only the rows on screen are drawn
+        clipper.begin(len(items))
+        while clipper.step():
+            for path, counts in items[clipper.display_start : clipper.display_end]:
+                imgui.text(path[-_LABEL:].rjust(_LABEL))
+                imgui.same_line(label_end)
+                self._scrubber(state, rng, f"density:{path}", counts, imgui.get_text_line_height())
+        clipper.end()
         imgui.end_child()
         imgui.end()
 
@@ -93,9 +98,7 @@ class TimelinePanel:
         imgui.text(format_time(t.cursor if t.timeline else None, t.kind))
         record_item(state, "cursor_text")
 
-    def _scrubber(
-        self, state, rng, key: str, counts: np.ndarray, height: float, width: float | None = None
-    ) -> None:
+    def _scrubber(self, state, rng, key: str, counts: np.ndarray, height: float, width: float | None = None) -> None:
         width = max(imgui.get_content_region_avail().x if width is None else width, 10.0)
         pos = imgui.get_cursor_screen_pos()
         imgui.invisible_button(key, imgui.ImVec2(width, height))

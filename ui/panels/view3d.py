@@ -36,9 +36,7 @@ def draw(state: AppState, view: ViewState, gpu, scene_cache, rect: tuple[float, 
     origin = imgui.get_cursor_screen_pos()
     _interact_prev(state, view, scene, origin, size)
     gpu.render(view, scene, scene_cache.version, size, selected=state.selected)
-    imgui.image(
-        imgui.ImTextureRef(gpu.texture.glo), imgui.ImVec2(*size), imgui.ImVec2(0, 1), imgui.ImVec2(1, 0)
-    )
+    imgui.image(imgui.ImTextureRef(gpu.texture.glo), imgui.ImVec2(*size), imgui.ImVec2(0, 1), imgui.ImVec2(1, 0))
     record_item(state, f"view:{view.name}")
     if scene.bounds is None:
         imgui.set_cursor_screen_pos(imgui.ImVec2(origin.x + 16, origin.y + 16))
