@@ -26,7 +26,7 @@ import zmq
 from rerun_zmq import _wire
 from rerun_zmq._net import _curve_keys
 from rerun_zmq._net_addr import parse_addr
-from rerun_zmq._wire import Error, Event, Message, Query, Result
+from rerun_zmq._wire import Credit, Error, Event, Message, Query, Result
 
 
 class QueryFailed(RuntimeError):
@@ -113,6 +113,8 @@ class IngestClient:
             except zmq.Again:
                 return out
             msg = _wire.decode(frames)
+            if isinstance(msg, Credit):  # a liveness probe of the ingest; nothing to do
+                continue
             if isinstance(msg, Event):
                 if msg.seq != self._event_seq + 1 and msg.name != "ingest_info":
                     self.gap = True

@@ -38,6 +38,7 @@ from .shards import LocalShards
 
 log = logging.getLogger("ingest")
 DRAIN_MESSAGES = 512
+PROBE_EVERY = 5.0
 DRAIN_BYTES = 256 << 20
 _LOGGED_PER_CODE = 20
 
@@ -70,8 +71,8 @@ class Server:
     # -- lifecycle ---------------------------------------------------------------------------------
     async def serve(self) -> None:
         self._install_signal_handlers()
-        await self.startup()
         try:
+            await self.startup()
             await self.main_loop()
         finally:
             await self.shutdown()
@@ -147,10 +148,12 @@ class Server:
         for ws in worker_socks:
             poller.register(ws, zmq.POLLIN)
         next_stats = time.monotonic() + self.config.stats_interval
+        next_probe = time.monotonic() + PROBE_EVERY
         push_task = asyncio.ensure_future(self.queries.run())
         try:
             while not self.should_exit:
-                timeout = max(0.0, min(next_stats - time.monotonic(), 0.5))
+                # a signal sets should_exit; waking 4 times a second to notice costs ~0 CPU
+                timeout = max(0.0, min(next_stats - time.monotonic(), next_probe - time.monotonic(), 0.25))
                 events = dict(await poller.poll(timeout * 1000))
                 if self._monitor in events:
                     self._drain_monitor()
@@ -160,6 +163,9 @@ class Server:
                 if any(ws in events for ws in worker_socks):
                     self.shards.poll()
                     self.send_acks()
+                if time.monotonic() >= next_probe:
+                    next_probe = time.monotonic() + PROBE_EVERY
+                    self.probe_idle()
                 if time.monotonic() >= next_stats:
                     next_stats = time.monotonic() + self.config.stats_interval
                     self.log_stats()
@@ -375,6 +381,18 @@ class Server:
             if p.done_seq != p.acked_seq and p.identity in self.registry.by_identity:
                 if self._send(p.identity, Ack(p.done_seq, p.rows, p.bytes)):
                     p.acked_seq = p.done_seq
+
+    def probe_idle(self) -> None:
+        """Forget connections that went away silently (SIGKILLed producers, closed viewers).
+
+        A ROUTER_MANDATORY send to a peer that is gone fails at once; ``Credit(0)`` changes nothing
+        for a live producer.
+        """
+        now = time.monotonic()
+        for p in list(self.registry.by_identity.values()):
+            if now - p.last_seen > PROBE_EVERY:
+                if self._send(p.identity, Credit(0)):
+                    p.last_seen = now
 
     def log_stats(self) -> None:
         snap = self.health.snapshot(self.registry.connected())

@@ -80,3 +80,13 @@ def test_idle_ingest_stops_on_signal(ingest, sig):
     assert ing.stop(sig) == 0
     with socket.socket() as s:
         s.bind(("127.0.0.1", ing.port))
+
+
+def test_second_signal_forces_exit_and_still_frees_the_port(ingest, tmp_path):
+    ing = ingest("--save", str(tmp_path / "forced.rrd"))
+    ing.proc.send_signal(signal.SIGTERM)
+    assert ing.stop(signal.SIGTERM) == 0
+    assert "forcing exit" in ing.log_text() or "ingest stopped" in ing.log_text()
+    assert RrdReader(tmp_path / "forced.rrd").__iter__() is not None
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", ing.port))
