@@ -8,6 +8,7 @@ before the Clear's; temporal Clears never hide static data, a static Clear hides
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,6 +37,12 @@ class Cell:
         return (STATIC_TIME if self.time is None else self.time, *self.row_id)
 
 
+@lru_cache(maxsize=65536)
+def _ancestors(path: str) -> tuple[str, ...]:
+    """Every ancestor of a canonical path, root first (cached: clears walk them on every query)."""
+    return tuple(parent_paths(path))
+
+
 def _newer(a: tuple | None, b: tuple | None) -> tuple | None:
     return b if a is None or (b is not None and b > a) else a
 
@@ -50,7 +57,7 @@ def clear_index(store: TimelineStore, entity: str, timeline: str | None, t: int)
     ent = store._entities.get(entity)
     if ent is not None:
         static, temporal = ent.latest_clear(timeline, CLEAR_ANY, t)
-    for parent in parent_paths(entity):
+    for parent in _ancestors(entity):
         pent = store._entities.get(parent)
         if pent is not None:
             s, tm = pent.latest_clear(timeline, CLEAR_REC, t)

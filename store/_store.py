@@ -22,7 +22,7 @@ from ._gc import GcReport, merge_reports, plan_drop
 from ._index import Hit
 from ._query import Cell, latest_at, range_query
 from ._stored_chunk import ANY_ROW, CLEAR_KEY, StoredChunk
-from ._transforms import world_transform
+from ._transforms import TRANSFORM_SET, world_transform
 from .errors import (
     ComponentTypeMismatchError,
     TimelineKindMismatchError,
@@ -51,6 +51,10 @@ class TimelineStore:
         self._ranges: dict[str, tuple[int, int]] = {}
         self._pending_small: dict[str, list[StoredChunk]] = {}
         self._has_clears = False
+        # world transforms are memoized until a chunk with Transform3D/Pinhole/Clear data comes or goes
+        self._transform_gen = 0
+        self._transform_cache_gen = 0
+        self._transform_cache: dict[tuple, tuple] = {}
         self._bytes = 0
         self._events = EventBus()
 
@@ -106,6 +110,7 @@ class TimelineStore:
         for key, col in chunk.columns.items():
             ent.component_types.setdefault(key, col.type)
         self._has_clears = self._has_clears or CLEAR_KEY in chunk.columns
+        self._bump_transforms(chunk)
         spans = ent.add(chunk)
         self._bytes += chunk.nbytes
         ranges: dict[str, tuple[int, int]] = {}
@@ -126,9 +131,14 @@ class TimelineStore:
         comps = tuple(k for k in chunk.info.components)
         events.append(RowsAdded(chunk.entity, chunk.num_rows, chunk.is_static, comps, ranges))
 
+    def _bump_transforms(self, chunk: StoredChunk) -> None:
+        if CLEAR_KEY in chunk.columns or not TRANSFORM_SET.isdisjoint(chunk.columns):
+            self._transform_gen += 1
+
     def _remove(self, chunk: StoredChunk) -> None:
         ent = self._entities[chunk.entity]
         ent.remove(chunk)
+        self._bump_transforms(chunk)
         self._bytes -= chunk.nbytes
         if self.cache is not None:
             self.cache.invalidate_entity(chunk.entity)

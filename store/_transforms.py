@@ -9,6 +9,7 @@ A Pinhole on a strict ancestor maps image points (u, v) to the camera ray at dep
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -96,19 +97,61 @@ def pinhole_camera_from_image(cell: Cell) -> np.ndarray:
     return out
 
 
+TRANSFORM_SET = frozenset([*TRANSFORM_KEYS, PINHOLE])
+
+
+@lru_cache(maxsize=65536)
+def parent_of(path: str) -> str | None:
+    """The parent of a canonical path (None for the root)."""
+    parents = parent_paths(path)
+    return parents[-1] if parents else None
+
+_CACHE_MAX = 65536
+
+
+def _local(
+    store: TimelineStore, path: str, timeline: str | None, t: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(parent_from_entity, camera_from_image) at ``path``; None where nothing applies."""
+    ent = store._entities.get(path)
+    if ent is None or TRANSFORM_SET.isdisjoint(ent.component_types):
+        return None, None
+    local = pin = None
+    cells = latest_at(store, path, timeline, t, TRANSFORM_KEYS)
+    if cells:
+        newest = max(c.index for c in cells.values())
+        local = transform_from_cells({k: c for k, c in cells.items() if c.index == newest})
+    got = latest_at(store, path, timeline, t, [PINHOLE])
+    if got:
+        pin = pinhole_camera_from_image(got[PINHOLE])
+    return local, pin
+
+
+def _world(store: TimelineStore, path: str, timeline: str | None, t: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(world_from_entity, its camera_from_image or None), memoized per store transform generation."""
+    cache = store._transform_cache
+    key = (path, timeline, t)
+    got = cache.get(key)
+    if got is not None:
+        return got
+    local, pin = _local(store, path, timeline, t)
+    parent = parent_of(path)
+    if parent is not None:
+        parent_world, parent_pin = _world(store, parent, timeline, t)
+        world = parent_world if parent_pin is None else parent_world @ parent_pin
+    else:
+        world = np.eye(4)
+    if local is not None:
+        world = world @ local
+    if len(cache) >= _CACHE_MAX:
+        cache.clear()
+    cache[key] = (world, pin)
+    return world, pin
+
+
 def world_transform(store: TimelineStore, path: str, timeline: str | None, t: int) -> np.ndarray:
-    world = np.eye(4)
-    chain = parent_paths(path) + [path] if path != "/" else ["/"]
-    for p in chain:
-        if p not in store._entities:
-            continue
-        cells = latest_at(store, p, timeline, t, TRANSFORM_KEYS)
-        if cells:
-            newest = max(c.index for c in cells.values())
-            row = {k: c for k, c in cells.items() if c.index == newest}
-            world = world @ transform_from_cells(row)
-        if p != path:
-            pin = latest_at(store, p, timeline, t, [PINHOLE])
-            if pin:
-                world = world @ pinhole_camera_from_image(pin[PINHOLE])
-    return world
+    """``world_from_entity``: Pinholes of strict ancestors apply, the entity's own does not."""
+    if store._transform_cache_gen != store._transform_gen:
+        store._transform_cache.clear()
+        store._transform_cache_gen = store._transform_gen
+    return _world(store, path, timeline, t)[0].copy()

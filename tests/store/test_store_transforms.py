@@ -100,3 +100,18 @@ def test_axis_angle_is_a_rotation(axis):
     r = axis_angle_matrix(np.array(axis, dtype=float), 0.7)
     assert np.allclose(r @ r.T, np.eye(3)) and np.isclose(np.linalg.det(r), 1.0)
     assert np.allclose(r @ np.array(axis, dtype=float), axis)
+
+
+def test_memoized_world_transforms_follow_new_data():
+    store = TimelineStore()
+    _log(store, "/a", 0, translation=[1, 0, 0])
+    _log(store, "/a/b", 0, archetype="Points3D", positions=[0, 0, 0])
+    assert np.allclose(store.world_transform("/a/b", "frame", 10), _trs((1, 0, 0)))
+    _log(store, "/a", 5, translation=[2, 0, 0])  # arrives after the answer was memoized
+    assert np.allclose(store.world_transform("/a/b", "frame", 10), _trs((2, 0, 0)))
+    assert np.allclose(store.world_transform("/a/b", "frame", 4), _trs((1, 0, 0)))
+    _log(store, "/a", 7, archetype="Clear", is_recursive=False)
+    assert np.allclose(store.world_transform("/a/b", "frame", 10), np.eye(4))
+    m = store.world_transform("/a/b", "frame", 4)
+    m[0, 3] = 99.0  # callers get a copy
+    assert np.allclose(store.world_transform("/a/b", "frame", 4), _trs((1, 0, 0)))
