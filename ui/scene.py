@@ -127,8 +127,9 @@ def _view_up(scene: Scene, path: str, cell) -> None:
             scene.up, scene._up_depth = (axis, 1 if code == _UP else -1), depth
 
 
-def build_scene(state: AppState) -> Scene:
-    """Query every visible entity at the cursor and turn its archetypes into draw arrays."""
+def build_scene(state: AppState, keep=None) -> Scene:
+    """Query every visible entity at the cursor (that ``keep(path)`` accepts, if given) and turn its
+    archetypes into draw arrays."""
     from .renderers import ARCHETYPE_BUILDERS
 
     scene = Scene()
@@ -138,7 +139,7 @@ def build_scene(state: AppState) -> Scene:
     timeline = state.time.timeline
     t = state.time.cursor
     for path in st.entity_paths():
-        if not state.is_visible(path):
+        if not state.is_visible(path) or (keep is not None and not keep(path)):
             continue
         cells = st.latest_at(path, timeline, t)
         if not cells:
