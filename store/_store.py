@@ -25,6 +25,7 @@ from ._stored_chunk import ANY_ROW, CLEAR_KEY, StoredChunk
 from ._transforms import TRANSFORM_SET, world_transform
 from .errors import (
     ComponentTypeMismatchError,
+    MalformedChunkError,
     TimelineKindMismatchError,
     UnknownEntityError,
     UnknownTimelineError,
@@ -89,6 +90,8 @@ class TimelineStore:
         return sum(self.insert(b) for b in batches)
 
     def _validate(self, chunk: StoredChunk) -> None:
+        if not chunk.is_static and not chunk.info.timelines and chunk.num_rows:
+            raise MalformedChunkError("a temporal chunk needs at least one timeline column", chunk.entity)
         for name, kind in chunk.info.timelines.items():
             old = self._timelines.get(name)
             if old is not None and old != kind:

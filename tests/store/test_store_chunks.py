@@ -49,6 +49,10 @@ def test_malformed_chunks_are_refused_whole():
     )
     with pytest.raises(MalformedChunkError):
         store.insert(bad_clear)
+    no_time = build_chunk("/s", np.array([[40, 0]], dtype=np.uint64), {},
+                          {"Scalars:scalars": (pa.float64(), pa.array([1.0]), np.array([1]))}, ["Scalars"], False)
+    with pytest.raises(MalformedChunkError, match="timeline"):
+        store.insert(no_time)
     assert _state(store) == before
     with pytest.raises(TypeError):
         store.insert(_scalars("/s", [3], [3.0]).to_pydict())  # type: ignore[arg-type]
