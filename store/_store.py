@@ -6,7 +6,7 @@ mutates, so a refused chunk leaves the store unchanged. Times are int64 in the t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -18,10 +18,11 @@ from . import _compaction as compaction
 from ._cache import MISSING, QueryCache
 from ._entity import EntityData
 from ._events import DataDropped, EntityAdded, EventBus, RowsAdded, StoreEvent, Subscriber, TimelineExtended
-from ._gc import GcReport, merge_reports, plan_drop
+from ._gc import GcReport, plan_drop
 from ._index import Hit
 from ._query import Cell, latest_at, range_query
 from ._stored_chunk import ANY_ROW, CLEAR_KEY, StoredChunk
+from ._summary import SummaryMixin
 from ._transforms import TRANSFORM_SET, world_transform
 from .errors import (
     ComponentTypeMismatchError,
@@ -35,7 +36,7 @@ _COMPACT_EVERY = 64
 _GC_HEADROOM = 0.1
 
 
-class TimelineStore:
+class TimelineStore(SummaryMixin):
     """Chunks of one recording. ``memory_limit`` (bytes) triggers GC after inserts; None = unbounded."""
 
     def __init__(self, memory_limit: int | None = None, *, compact: bool = True, cache: bool = True) -> None:
@@ -186,10 +187,6 @@ class TimelineStore:
                 self._events.emit(out)
         return report
 
-    def dropped_summary(self) -> GcReport:
-        """Everything the memory limit dropped so far, merged (per entity counts and time ranges)."""
-        return merge_reports(self.dropped)
-
     # -- queries ---------------------------------------------------------------------------------
     def _entity_key(self, entity_path: str, timeline: str | None) -> str:
         path = canonical_path(entity_path)
@@ -233,61 +230,6 @@ class TimelineStore:
     def world_transform(self, entity_path: str, timeline: str | None, t: int) -> np.ndarray:
         """4x4 world_from_entity at ``t``, composing Transform3D (and Pinhole) from the root down."""
         return world_transform(self, self._entity_key(entity_path, timeline), timeline, int(t))
-
-    # -- summary ---------------------------------------------------------------------------------
-    def entity_paths(self) -> list[str]:
-        return sorted(self._entities)
-
-    def timelines(self) -> dict[str, str]:
-        return dict(self._timelines)
-
-    def time_range(self, timeline: str) -> tuple[int, int] | None:
-        """(min, max) ever stored on ``timeline`` (dropped data included), or None if no rows."""
-        if timeline not in self._timelines:
-            raise UnknownTimelineError(timeline, list(self._timelines))
-        return self._ranges.get(timeline)
-
-    def components(self, entity_path: str) -> dict[str, pa.DataType]:
-        """Component key -> element type for one entity."""
-        path = canonical_path(entity_path)
-        ent = self._entities.get(path)
-        if ent is None and path not in self._tree:
-            raise UnknownEntityError(path)
-        return {k: t.value_type for k, t in sorted(ent.component_types.items())} if ent else {}
-
-    def row_counts(self) -> dict[str, int]:
-        """Entity -> rows currently held (the entity tree's counts)."""
-        return {p: e.num_rows for p, e in sorted(self._entities.items())}
-
-    def density(
-        self, entity_path: str, timeline: str, bins: int = 100, t0: int | None = None, t1: int | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Row-count histogram of ``entity_path`` on ``timeline``: (counts, bin edges)."""
-        rng = self.time_range(timeline) or (0, 0)
-        lo, hi = rng[0] if t0 is None else int(t0), rng[1] if t1 is None else int(t1)
-        ent = self._entities.get(canonical_path(entity_path))
-        idx = ent.temporal.get((timeline, ANY_ROW)) if ent else None
-        edges = np.linspace(lo, max(hi, lo + 1), bins + 1)
-        counts = np.zeros(bins, dtype=np.int64)
-        for chunk in idx.overlapping(lo, hi) if idx else []:
-            times = chunk.sorted_rows(timeline, ANY_ROW)[0]  # sorted: O(bins log n) per chunk
-            at = np.searchsorted(times, edges, side="left")
-            at[-1] = np.searchsorted(times, edges[-1], side="right")  # the last bin includes its edge
-            counts += np.diff(at)
-        return counts, edges
-
-    @property
-    def total_bytes(self) -> int:
-        return self._bytes
-
-    def num_chunks(self) -> int:
-        return sum(len(e.chunks) for e in self._entities.values())
-
-    def chunks(self) -> Iterator[pa.RecordBatch]:
-        """Every held chunk (for saving), static first, then in insertion order."""
-        all_ = [c for e in self._entities.values() for c in e.chunks.values()]
-        for c in sorted(all_, key=lambda c: (not c.is_static, c.seq)):
-            yield c.batch
 
     # -- events ----------------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> int:
