@@ -66,8 +66,9 @@ class Viewer:
         """Show what producers log into the ingest at ``addr`` as it arrives."""
         from .live import LiveSource
 
-        self.live = LiveSource(addr)
+        self.live = LiveSource(addr, self.options.live_mode)
         self.state.live_endpoint = self.live.endpoint
+        self.client.live = self.live
         self.client.add(self.live)
 
     def switch_recording(self, recording_id: str) -> None:
@@ -170,6 +171,12 @@ def parse_args(argv: list[str]) -> Options:
     p.add_argument("--time", metavar="TIMELINE=VALUE", help="cursor time for the screenshot")
     p.add_argument("--window-size", metavar="WxH", default="1280x720")
     p.add_argument("--connect", metavar="ADDR", help="ingest to show live (default with no files: 127.0.0.1:9876)")
+    p.add_argument(
+        "--live-mode",
+        choices=("mirror", "query"),
+        default="mirror",
+        help="mirror: copy the recording locally (default); query: ask the ingest at the cursor",
+    )
     p.add_argument("--wait", type=float, default=10.0, help="screenshot of live data: seconds to wait for it")
     p.add_argument("--headless", action="store_true", help="no window: EGL offscreen (CI)")
     p.add_argument("--hide", action="append", default=[], metavar="ENTITY", help="start with ENTITY hidden")
@@ -196,6 +203,7 @@ def parse_args(argv: list[str]) -> Options:
         [canonical_path(e) for e in a.hide],
         a.max_frames,
         a.wait,
+        a.live_mode,
     )
 
 

@@ -125,6 +125,7 @@ class DataClient:
         self.times: dict[str, dict[str, np.ndarray]] = {}
         self._pending_times: dict[str, dict[str, list[np.ndarray]]] = {}
         self._seen_timelines: set[str] = set()
+        self.live = None  # the LiveSource, when connected
 
     def add(self, source: DataSource) -> None:
         self.sources.append(source)
@@ -201,8 +202,8 @@ class DataClient:
             s.progress[update.source] = (1.0, True)
         elif update.kind == "error":
             s.errors.append(str(update.value))
-        elif update.kind in ("event", "result"):
-            from .live import apply_live
+        elif update.kind in ("event", "result", "reset"):
+            from .live_apply import apply_live
 
             apply_live(self, update)
 

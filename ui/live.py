@@ -1,10 +1,10 @@
-"""Live data from an ingest's query endpoint (see ``ingest.query``), off the render thread.
+"""Live data from an ingest's query endpoint (see ``ingest.query``), received off the render thread.
 
-``LiveSource`` owns a DEALER socket on its own thread: it subscribes to store events, keeps one
-standing ``latest_at`` query at the time cursor (re-sent when the cursor moves), and turns what
-arrives into ``Update``s. ``RemoteStore`` is the store-shaped view the panels and scene read: the
-summary from events, the cells from the latest results. A frame never waits on the network: it
-reads whatever arrived so far.
+``LiveSource`` owns a DEALER socket on its own thread. It subscribes to store events and, in the
+default ``mirror`` mode, ``tail``s every recording: each chunk the ingest stores arrives here and
+goes into a local ``TimelineStore`` exactly like a file's, so scrubbing never waits on the network.
+In ``query`` mode it keeps one standing ``latest_at`` query at the cursor instead (``RemoteStore``).
+A tail whose ``Result.seq`` skips, or an ingest that fell silent (restarted), is tailed afresh.
 """
 
 from __future__ import annotations
@@ -13,16 +13,13 @@ import queue
 import threading
 import time
 
-import numpy as np
-import pyarrow as pa
-
 from rerun_zmq import _wire
-from rerun_zmq._entity_path import parent_paths
 
 from .data_client import Update
 
 SUBSCRIBE_ID = 1
 LATEST_AT_ID = 2
+FIRST_TAIL_ID = 100
 RESUBSCRIBE_S = 3.0
 
 
@@ -35,29 +32,44 @@ def endpoint(addr: str | None) -> str:
 
 
 class LiveSource:
-    """A viewer's connection to one ingest."""
+    """A viewer's connection to one ingest; ``mode`` is ``"mirror"`` or ``"query"``."""
 
-    def __init__(self, addr: str | None) -> None:
+    def __init__(self, addr: str | None, mode: str = "mirror") -> None:
+        if mode not in ("mirror", "query"):
+            raise ValueError(f"live mode must be 'mirror' or 'query', got {mode!r}")
         self.endpoint = endpoint(addr)
+        self.mode = mode
         self.name = f"live {self.endpoint}"
         self._outbox: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sent_key: tuple | None = None
+        self._tailing: set[str] = set()  # render thread: recordings asked for
+        # live thread only:
+        self._tails: dict[int, list] = {}  # query id -> [recording id, last seq]
+        self._next_qid = FIRST_TAIL_ID
 
     def start(self, out: queue.Queue) -> None:
         self._thread = threading.Thread(target=self._run, args=(out,), name="viewer-live", daemon=True)
         self._thread.start()
 
+    # -- render thread -----------------------------------------------------------------------------
     def query_latest_at(self, recording_id: str | None, timeline: str | None, t: int) -> None:
-        """Move the standing latest_at query (no-op when nothing changed); called by the render thread."""
+        """Move the standing latest_at query (query mode; no-op when nothing changed)."""
         key = (recording_id, timeline, int(t))
-        if key == self._sent_key:
+        if self.mode != "query" or key == self._sent_key:
             return
         self._sent_key = key
         params = {"recording_id": recording_id, "timeline": timeline, "time": int(t)}
-        self._outbox.put(_wire.Query(LATEST_AT_ID, "latest_at", params))
+        self._outbox.put(("query", _wire.Query(LATEST_AT_ID, "latest_at", params)))
 
+    def tail(self, recording_id: str) -> None:
+        """Mirror ``recording_id``: all its chunks, then each new one (once per recording)."""
+        if recording_id not in self._tailing:
+            self._tailing.add(recording_id)
+            self._outbox.put(("tail", recording_id))
+
+    # -- live thread -------------------------------------------------------------------------------
     def _run(self, out: queue.Queue) -> None:
         import zmq
 
@@ -75,23 +87,28 @@ class LiveSource:
             while not self._stop.is_set():
                 while True:
                     try:
-                        latest = self._outbox.get_nowait()
+                        kind, what = self._outbox.get_nowait()
                     except queue.Empty:
                         break
-                    self._send(sock, latest)
+                    if kind == "tail":
+                        self._start_tail(sock, what)
+                    else:
+                        latest = what
+                        self._send(sock, latest)
                 now = time.monotonic()
                 if now - last_rx > RESUBSCRIBE_S and now - last_sub > RESUBSCRIBE_S:
                     # a subscribed client hears stats every second: silence means the ingest is
-                    # not there yet or was restarted and forgot us
+                    # not up yet or was restarted and forgot us
                     last_sub = now
                     self._send(sock, subscribe)
                     if latest is not None:
                         self._send(sock, latest)
+                    self._restart_tails(sock, out)
                 if not poller.poll(20):
                     continue
                 last_rx = time.monotonic()
                 while sock.poll(0):
-                    update = self._decode(sock.recv_multipart(copy=False))
+                    update = self._decode(sock, sock.recv_multipart(copy=False))
                     if update is not None:
                         self._put(out, update)
         except zmq.ZMQError as exc:
@@ -99,6 +116,22 @@ class LiveSource:
         finally:
             sock.close(linger=0)
             ctx.term()
+
+    def _start_tail(self, sock, recording_id: str) -> None:
+        qid, self._next_qid = self._next_qid, self._next_qid + 1
+        self._tails[qid] = [recording_id, 0]
+        self._send(sock, _wire.Query(qid, "tail", {"recording_id": recording_id}))
+
+    def _restart_tails(self, sock, out: queue.Queue) -> None:
+        """Cancel every tail and tail again from scratch; the render thread drops the old copies."""
+        old, self._tails = self._tails, {}
+        for qid, (rid, seq) in old.items():
+            if seq == 0:  # never answered yet: nothing to drop, keep waiting on it
+                self._tails[qid] = [rid, 0]
+                continue
+            self._send(sock, _wire.Query(qid, "cancel", {}))
+            self._put(out, Update("reset", self.name, rid))
+            self._start_tail(sock, rid)
 
     @staticmethod
     def _send(sock, msg: _wire.Query) -> bool:
@@ -111,7 +144,7 @@ class LiveSource:
         except zmq.Again:
             return False
 
-    def _decode(self, frames) -> Update | None:
+    def _decode(self, sock, frames) -> Update | None:
         try:
             msg = _wire.decode([f.buffer for f in frames])
         except _wire.WireError as exc:
@@ -119,7 +152,19 @@ class LiveSource:
         if isinstance(msg, _wire.Event):
             return Update("event", self.name, value=(msg.name, msg.params))
         if isinstance(msg, _wire.Result):
-            return Update("result", self.name, batch=msg.batch, value=msg.params)
+            tail = self._tails.get(msg.query_id)
+            if tail is None:
+                return Update("result", self.name, batch=msg.batch, value=msg.params)
+            rid, last = tail
+            if msg.seq != last + 1:  # a push was lost: start over
+                self._send(sock, _wire.Query(msg.query_id, "cancel", {}))
+                del self._tails[msg.query_id]
+                self._start_tail(sock, rid)
+                return Update("reset", self.name, rid)
+            tail[1] = msg.seq
+            if msg.batch is None or msg.params.get("done"):
+                return None
+            return Update("chunk", self.name, rid, batch=msg.batch)
         if isinstance(msg, _wire.Error):
             return Update("error", self.name, value=f"{self.name}: {msg.code}: {msg.message}")
         return None
@@ -136,132 +181,3 @@ class LiveSource:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2.0)
-
-
-class RemoteStore:
-    """Store-shaped view of one recording held by an ingest (the subset the viewer reads)."""
-
-    def __init__(self, recording_id: str) -> None:
-        self.recording_id = recording_id
-        self._timelines: dict[str, str] = {}
-        self._ranges: dict[str, tuple[int, int]] = {}
-        self._rows: dict[str, int] = {}
-        self._cells: dict[str, dict] = {}
-        #: entity -> timeline -> [(time, rows)]: rows that arrived live, placed at the timeline's
-        #: newest time when they arrived (events carry counts, not times); feeds the density marks
-        self._marks: dict[str, dict[str, list[tuple[int, int]]]] = {}
-
-    # -- fed by the data client ----------------------------------------------------------------------
-    def on_summary(self, rec: dict) -> None:
-        self._rows.update(rec.get("entities", {}))
-        for name, tl in rec.get("timelines", {}).items():
-            self.on_timeline(name, tl["kind"], tl.get("min"), tl.get("max"))
-
-    def on_timeline(self, name: str, kind: str, lo: int | None, hi: int | None) -> None:
-        self._timelines[name] = kind
-        if lo is not None and hi is not None:
-            self._ranges[name] = (int(lo), int(hi))
-
-    def on_rows(self, counts: dict[str, int]) -> dict[str, int]:
-        """Count new rows; returns timeline -> the time they are marked at."""
-        at = {name: rng[1] for name, rng in self._ranges.items()}
-        for path, n in counts.items():
-            self._rows[path] = self._rows.get(path, 0) + int(n)
-            if n > 0:
-                marks = self._marks.setdefault(path, {})
-                for name, t in at.items():
-                    marks.setdefault(name, []).append((t, int(n)))
-        return at
-
-    def on_result(self, params: dict, batch: pa.RecordBatch | None) -> None:
-        from store import Cell
-
-        path = params["entity"]
-        times = params.get("times", {})
-        cells = {}
-        if batch is not None:
-            for key in batch.schema.names:
-                cells[key] = Cell(batch.column(key).flatten(), times.get(key), (0, 0))
-        self._cells[path] = cells
-        self._rows.setdefault(path, 0)
-
-    # -- read by panels and the scene ----------------------------------------------------------------
-    def entity_paths(self) -> list[str]:
-        return sorted(self._rows)
-
-    def timelines(self) -> dict[str, str]:
-        return dict(self._timelines)
-
-    def time_range(self, timeline: str) -> tuple[int, int] | None:
-        return self._ranges.get(timeline)
-
-    def row_counts(self) -> dict[str, int]:
-        return dict(sorted(self._rows.items()))
-
-    def latest_at(self, entity_path: str, timeline: str | None, t: int, components=None) -> dict:
-        cells = self._cells.get(entity_path, {})
-        return cells if components is None else {k: v for k, v in cells.items() if k in components}
-
-    def world_transform(self, entity_path: str, timeline: str | None, t: int) -> np.ndarray:
-        from store._transforms import TRANSFORM_KEYS, transform_from_cells
-
-        world = np.eye(4)
-        for p in [*parent_paths(entity_path), entity_path]:
-            cells = {k: c for k, c in self._cells.get(p, {}).items() if k in TRANSFORM_KEYS}
-            if cells:
-                world = world @ transform_from_cells(cells)
-        return world
-
-    def density(self, entity_path: str, timeline: str, bins: int = 100, t0=None, t1=None):
-        rng = self._ranges.get(timeline) or (0, 0)
-        lo, hi = rng[0] if t0 is None else int(t0), rng[1] if t1 is None else int(t1)
-        marks = self._marks.get(entity_path, {}).get(timeline, [])
-        times = np.array([m[0] for m in marks], dtype=np.int64)
-        weights = np.array([m[1] for m in marks], dtype=np.int64)
-        return np.histogram(times, bins=bins, range=(lo, max(hi, lo + 1)), weights=weights)
-
-
-def apply_live(client, update: Update) -> None:
-    """Apply one live event or result to ``client``'s stores (render thread)."""
-    s = client.state
-    if update.kind == "result":
-        params = update.value or {}
-        rid = params.get("recording_id")
-        if "entity" in params and rid in client.stores:
-            client.stores[rid].on_result(params, update.batch)
-            s.generation += 1
-        return
-    name, params = update.value
-    if name == "snapshot":
-        for rec in params.get("recordings", []):
-            st = _remote(client, rec["recording_id"], rec.get("application_id", ""))
-            st.on_summary(rec)
-        if params.get("recordings"):
-            client._activate(params["recordings"][-1]["recording_id"])
-    elif name == "recording_added":
-        _remote(client, params["recording_id"], params.get("application_id", ""))
-        client._activate(params["recording_id"])  # a new run becomes the active recording
-    elif name == "timeline_extended":
-        st = _remote(client, params["recording_id"])
-        st.on_timeline(params["timeline"], params["kind"], params.get("min"), params.get("max"))
-    elif name == "entity_added":
-        _remote(client, params["recording_id"]).on_rows({params["entity_path"]: 0})
-    elif name == "rows_added":
-        rid = params["recording_id"]
-        at = _remote(client, rid).on_rows(params.get("rows", {}))
-        pending = client._pending_times.setdefault(rid, {})
-        for timeline, t in at.items():  # steppable times, as for files
-            pending.setdefault(timeline, []).append(np.array([t], dtype=np.int64))
-    else:
-        return
-    s.generation += 1
-
-
-def _remote(client, recording_id: str, application_id: str = "") -> RemoteStore:
-    st = client.stores.get(recording_id)
-    if st is None:
-        st = client.stores[recording_id] = RemoteStore(recording_id)
-        client.state.recordings[recording_id] = application_id
-    elif application_id:
-        client.state.recordings[recording_id] = application_id
-    return st

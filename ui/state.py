@@ -25,6 +25,7 @@ class Options:
     hide: list[str] = field(default_factory=list)
     max_frames: int | None = None
     wait: float = 10.0  # live screenshot: seconds to wait for data
+    live_mode: str = "mirror"  # mirror: tail chunks into a local store; query: latest_at at the cursor
 
 
 @dataclass

@@ -78,11 +78,42 @@ def test_new_run_becomes_the_active_recording():
     assert s.application_id == "app"
 
 
+class FakeLive:
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.tailed: list[str] = []
+
+    def tail(self, recording_id: str) -> None:
+        self.tailed.append(recording_id)
+
+
+def test_live_mirror_tails_each_recording_into_a_local_store(tmp_path):
+    path = str(tmp_path / "tl.rrd")
+    write_two_timelines(path)
+    s = AppState(store=None)
+    client = DataClient(s)
+    client.live = FakeLive("mirror")
+    snap = {"recordings": [{"recording_id": "tl", "application_id": "timelines"}]}
+    client.apply(Update("event", "live", value=("snapshot", snap)))
+    assert client.live.tailed == ["tl"] and s.recording_id == "tl"
+    for u in FileSource(path).messages():  # what the tail delivers: the recording's chunks
+        if u.kind == "chunk":
+            client.apply(Update("chunk", "live", "tl", batch=u.batch))
+            client.finish_batch()
+    assert s.time.timeline == "sim_time" and set(s.store.entity_paths()) == {"/a", "/b"}
+    client.apply(Update("reset", "live", "tl"))  # a gap: the tail starts over
+    client.finish_batch()
+    assert s.store.entity_paths() == [] and s.time.times == {}
+    client.apply(Update("event", "live", value=("recording_added", {"recording_id": "r2", "application_id": "a"})))
+    assert client.live.tailed == ["tl", "r2"] and s.recording_id == "r2"
+
+
 def test_live_events_and_results_feed_a_remote_store():
     import pyarrow as pa
 
     s = AppState(store=None)
     client = DataClient(s)
+    client.live = FakeLive("query")
     snap = {
         "recordings": [
             {

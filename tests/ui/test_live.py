@@ -56,11 +56,24 @@ rr.disconnect()
 """
 
 
-def test_live_points_show_in_screenshot(xvfb_display, ingest, tmp_path):
+@pytest.mark.parametrize("mode", ["mirror", "query"])
+def test_live_points_show_in_screenshot(xvfb_display, ingest, tmp_path, mode):
     """The viewer is up before the producer starts: the data reaches it as it arrives."""
     png = tmp_path / "live.png"
     viewer = subprocess.Popen(
-        [sys.executable, "-m", "rerun_zmq", "--connect", ingest, "--screenshot-to", str(png), "--wait", "30"],
+        [
+            sys.executable,
+            "-m",
+            "rerun_zmq",
+            "--connect",
+            ingest,
+            "--screenshot-to",
+            str(png),
+            "--wait",
+            "30",
+            "--live-mode",
+            mode,
+        ],
         env=dict(os.environ, DISPLAY=xvfb_display),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
