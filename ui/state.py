@@ -69,6 +69,9 @@ class AppState:
     views: list[ViewState] = field(default_factory=lambda: [ViewState()])
     hidden: set[str] = field(default_factory=set)
     selected: str | None = None
+    selected_instance: int | None = None  # the instance picked in a view (None: the whole entity)
+    layout: object | None = None  # ui.blueprint.Layout, owned by the Workspace
+    save_dialog: str | None = None  # "recording" or "selection": File > Save asked for it
     #: bumps whenever data was inserted; part of every cache key
     generation: int = 0
     #: source -> (fraction loaded, finished)
