@@ -141,3 +141,11 @@ def test_up_basis_is_right_handed_and_orbits_about_up(axis, sign):
     cam = OrbitCamera(basis=basis)
     cam.pitch = 1.5  # almost straight above: the eye sits along "up"
     assert (cam.eye() - cam.target)[axis] * sign > 0.9 * cam.distance
+
+
+def test_rotated_boxes_turn_their_corners():
+    from ui.renderers.boxes3d import box_segments
+
+    quarter = np.array([[[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]])  # 90 degrees about Z
+    seg = box_segments(np.zeros((1, 3), np.float32), np.array([[2.0, 1.0, 0.5]], np.float32), quarter)
+    assert np.isclose(np.abs(seg[:, 0]).max(), 1.0) and np.isclose(np.abs(seg[:, 1]).max(), 2.0)
