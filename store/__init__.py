@@ -14,12 +14,15 @@ in the timeline's unit (ns for duration/timestamp). It is not thread-safe: one o
   ``time_range(timeline)``, ``density(entity, timeline, bins, t0, t1)``, ``components(entity)``.
 - ``subscribe(callback)``: ``EntityAdded``, ``TimelineExtended``, ``RowsAdded``, ``DataDropped``.
 - ``memory_limit``: GC after inserts drops chunks furthest from ``time_cursor`` (else oldest) first,
-  never static data or the latest value of any component; ``gc()`` / ``dropped`` report it.
+  never static data or the latest value of any component; ``gc()`` / ``dropped`` /
+  ``dropped_summary()`` report it. A ``StoreHub``'s limit is one ``MemoryBudget`` for all its
+  recordings (the least recently written is collected first).
 - ``compact()`` merges small chunks now (inserts do it every 64 small chunks); ``chunks()`` exports.
 """
 
 from __future__ import annotations
 
+from ._budget import MemoryBudget as MemoryBudget
 from ._events import DataDropped as DataDropped
 from ._events import EntityAdded as EntityAdded
 from ._events import RowsAdded as RowsAdded
@@ -45,6 +48,7 @@ __all__ = [
     "EntityAdded",
     "GcReport",
     "MalformedChunkError",
+    "MemoryBudget",
     "RowsAdded",
     "StoreError",
     "StoreEvent",

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
+from ._budget import MemoryBudget
 from ._store import TimelineStore
 from .errors import UnknownRecordingError
 
@@ -13,11 +14,13 @@ from .errors import UnknownRecordingError
 class StoreHub:
     """Recording id -> ``TimelineStore``; new recordings are created on first insert.
 
-    ``memory_limit`` applies to each recording's store on its own.
+    ``memory_limit`` is one budget for all recordings together; the least recently written
+    recording is collected first.
     """
 
     def __init__(self, memory_limit: int | None = None) -> None:
         self.memory_limit = memory_limit
+        self.budget = MemoryBudget(memory_limit) if memory_limit is not None else None
         self._stores: dict[str, TimelineStore] = {}
         self.application_ids: dict[str, str] = {}
 
@@ -26,7 +29,7 @@ class StoreHub:
         if st is None:
             if not create:
                 raise UnknownRecordingError(recording_id)
-            st = self._stores[recording_id] = TimelineStore(memory_limit=self.memory_limit)
+            st = self._stores[recording_id] = TimelineStore(budget=self.budget)
         return st
 
     def insert(self, recording_id: str, batch: pa.RecordBatch) -> int:

@@ -15,6 +15,7 @@ from rerun_zmq._chunk import ChunkInfo
 from rerun_zmq._entity_path import canonical_path, parent_paths
 
 from . import _compaction as compaction
+from ._budget import MemoryBudget
 from ._cache import MISSING, QueryCache
 from ._entity import EntityData
 from ._events import DataDropped, EntityAdded, EventBus, RowsAdded, StoreEvent, Subscriber, TimelineExtended
@@ -33,16 +34,31 @@ from .errors import (
 )
 
 _COMPACT_EVERY = 64
-_GC_HEADROOM = 0.1
 
 
 class TimelineStore(SummaryMixin):
-    """Chunks of one recording. ``memory_limit`` (bytes) triggers GC after inserts; None = unbounded."""
+    """Chunks of one recording. ``memory_limit`` (bytes) triggers GC after inserts; None = unbounded.
 
-    def __init__(self, memory_limit: int | None = None, *, compact: bool = True, cache: bool = True) -> None:
-        if memory_limit is not None and memory_limit < 0:
-            raise ValueError(f"memory_limit must be a byte count >= 0 or None, got {memory_limit}")
+    ``budget``: a limit shared with other stores instead (``StoreHub`` does this).
+    """
+
+    def __init__(
+        self,
+        memory_limit: int | None = None,
+        *,
+        compact: bool = True,
+        cache: bool = True,
+        budget: MemoryBudget | None = None,
+    ) -> None:
+        if memory_limit is not None and budget is not None:
+            raise ValueError("give a store its own memory_limit or a shared budget, not both")
         self.memory_limit = memory_limit
+        #: the limit this store obeys: its own, or one shared with other stores (``StoreHub``)
+        if budget is None and memory_limit is not None:
+            budget = MemoryBudget(memory_limit)
+        self.budget = budget
+        if self.budget is not None:
+            self.budget.touch(self)
         self.compact_on_insert = compact
         self.cache: QueryCache | None = QueryCache() if cache else None
         self.time_cursor: tuple[str, int] | None = None
@@ -80,10 +96,9 @@ class TimelineStore(SummaryMixin):
             small.extend(c for c in chunks if compaction.is_small(c))
             if len(small) >= _COMPACT_EVERY:
                 self._compact_entity(chunk.entity)
-        if self.memory_limit is not None and self._bytes > self.memory_limit:
-            # free a little more than needed, so a store at its limit does not collect on every insert
-            target = int(self.memory_limit * (1.0 - _GC_HEADROOM))
-            self.gc(self._bytes - target, events=events)
+        if self.budget is not None:
+            self.budget.touch(self)
+            self.budget.enforce(self, events)
         self._events.emit(events)
         return chunk.num_rows
 
@@ -173,7 +188,7 @@ class TimelineStore(SummaryMixin):
     ) -> GcReport:
         """Drop chunks to free ``bytes_to_free`` (default: down to ``memory_limit``); see ``_gc``."""
         if bytes_to_free is None:
-            bytes_to_free = 0 if self.memory_limit is None else max(0, self._bytes - self.memory_limit)
+            bytes_to_free = 0 if self.budget is None else max(0, self.budget.total() - self.budget.limit)
         report = GcReport()
         for chunk in plan_drop(self, bytes_to_free, cursor or self.time_cursor):
             self._remove(chunk)

@@ -137,3 +137,22 @@ def test_memory_limit_zero_keeps_only_protected_data():
     summary = store.dropped_summary()
     assert summary.num_rows == 19 and summary.per_entity["/e"][0] == 19
     assert summary.time_ranges["/e"]["frame"] == (0, 18)
+
+
+def test_a_hub_shares_one_memory_limit_and_collects_the_idle_recording_first():
+    from store import StoreHub
+
+    probe = TimelineStore(compact=False)
+    probe.insert(_one("/e", 1, 0, 0))
+    size = probe.total_bytes
+    hub = StoreHub(memory_limit=30 * size)
+    for store in ("old", "new"):
+        hub.store(store, create=True).compact_on_insert = False
+    for i in range(20):
+        hub.insert("old", _one("/e", i + 1, i, i))
+    for i in range(20):
+        hub.insert("new", _one("/e", 100 + i, i, i))
+    old, new = hub.store("old"), hub.store("new")
+    assert old.total_bytes + new.total_bytes <= 30 * size
+    assert old.row_counts()["/e"] < new.row_counts()["/e"] == 20  # the idle recording gave way
+    assert old.latest_at("/e", "frame", 100)["Test:a"].values.to_pylist() == [19]
