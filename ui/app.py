@@ -19,7 +19,6 @@ from imgui_bundle import imgui  # before glfw, see ui.window
 from . import playback
 from .data_client import DataClient, FileSource, select_timeline
 from .panels import entity_tree, menu_bar, open_dialog, timeline
-from .panels import view3d as view3d_panel
 from .png import save_png
 from .state import AppState, Options
 from .timefmt import parse_time
@@ -50,6 +49,9 @@ class Viewer:
         self._last = time.perf_counter()
         self.live = None
         self._quiet = 0  # consecutive frames in which nothing changed
+        from .workspace import Workspace
+
+        self.workspace = Workspace(self)  # blueprint layout, views, side panels (Viewer II)
 
     # -- data ------------------------------------------------------------------------------------
     def _on_drop(self, paths: list[str]) -> None:
@@ -111,20 +113,13 @@ class Viewer:
         top = menu_bar.draw(s, self.switch_recording)
         open_dialog.draw(s, self._open_text)
         body_h = max(h - top - TIMELINE_HEIGHT, 50)
-        self.tree.draw(s, (0, top, TREE_WIDTH, body_h))
-        self._draw_views((TREE_WIDTH, top, max(w - TREE_WIDTH, 50), body_h))
-        self.timeline.draw(s, (0, top + body_h, w, TIMELINE_HEIGHT))
+        self.workspace.draw_body((0, top, w, body_h), TREE_WIDTH)
+        self.workspace.draw_bottom((0, top + body_h, w, TIMELINE_HEIGHT))
         self._shortcuts()
 
     def _draw_views(self, rect: tuple[float, float, float, float]) -> None:
-        """Split ``rect`` side by side among the views (Viewer II replaces this with the blueprint)."""
-        x, y, w, h = rect
-        n = len(self.state.views)
-        for i, view in enumerate(self.state.views):
-            gpu = self.gpus.get(view.name)
-            if gpu is None:
-                gpu = self.gpus[view.name] = View3D(self.surface.ctx)
-            view3d_panel.draw(self.state, view, gpu, self.scene_cache, (x + i * w / n, y, w / n, h))
+        """Lay the blueprint's views out in ``rect`` (see ``ui.workspace``)."""
+        self.workspace.draw_views(rect)
 
     def _shortcuts(self) -> None:
         io = imgui.get_io()
@@ -140,6 +135,8 @@ class Viewer:
             self.state.open_dialog = True
         elif io.key_ctrl and imgui.is_key_pressed(imgui.Key.q, False):
             self.state.quit_requested = True
+        else:
+            self.workspace.shortcuts()  # Home/End, Ctrl+S
 
     def should_close(self) -> bool:
         return self.surface.should_close()
@@ -150,6 +147,7 @@ class Viewer:
 
     def close(self) -> None:
         try:
+            self.workspace.close()  # saves the UI state, frees view textures and implot
             self.client.close()
             for gpu in self.gpus.values():
                 gpu.release()

@@ -13,6 +13,24 @@ import pytest
 from ._dna import write_dna
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_data_home(tmp_path_factory):
+    """Viewer UI state (XDG_DATA_HOME) of this session's subprocesses goes to a temporary folder."""
+    old = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg_data"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = old
+
+
+@pytest.fixture(autouse=True)
+def _data_home(_session_data_home, tmp_path, monkeypatch):
+    """Each test its own UI state folder: one test's saved layout never leaks into the next."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg_data"))
+
+
 @pytest.fixture(scope="session")
 def xvfb_display():
     """DISPLAY of a private Xvfb started for this test session."""

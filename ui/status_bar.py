@@ -1,0 +1,59 @@
+"""Status bar: connected producers, rows/s arriving, data dropped by the memory limit or by policy."""
+
+from __future__ import annotations
+
+import time
+
+from imgui_bundle import imgui
+
+from .panels import PANEL_FLAGS, place, record_item
+
+_EVERY = 0.5  # seconds between recounts (row counts cost O(entities))
+
+
+class StatusBar:
+    def __init__(self) -> None:
+        self._t = 0.0
+        self._rows = 0
+        self._store_id = 0
+        self.rate = 0.0
+        self.text = ""
+
+    def _refresh(self, state, viewer) -> None:
+        now = time.monotonic()
+        if now - self._t < _EVERY:
+            return
+        st = state.store
+        rows = sum(st.row_counts().values()) if st is not None else 0
+        if id(st) == self._store_id and self._t:
+            self.rate = max(rows - self._rows, 0) / (now - self._t)
+        self._t, self._rows, self._store_id = now, rows, id(st)
+        parts = []
+        live = getattr(viewer, "live", None)
+        if live is not None:
+            producers = getattr(st, "producers", None) or getattr(live, "producers", None)
+            count = len(producers) if producers is not None else "?"
+            parts.append(f"live {state.live_endpoint}: {count} producer(s)")
+        parts.append(f"{len(state.recordings)} recording(s)")
+        parts.append(f"{rows:,} rows, {self.rate:,.0f} rows/s")
+        dropped = st.dropped_summary() if st is not None and hasattr(st, "dropped_summary") else None
+        if dropped is not None and dropped.num_rows:
+            parts.append(f"dropped {dropped.num_rows:,} rows ({dropped.num_bytes / 1e6:.1f} MB) by the memory limit")
+        refused = sum(1 for e in state.errors if "refused" in e)
+        if refused:
+            parts.append(f"{refused} chunk(s) refused")
+        self.text = "   |   ".join(parts)
+
+    def draw(self, state, viewer, rect) -> None:
+        self._refresh(state, viewer)
+        place(rect)
+        imgui.push_style_var(imgui.StyleVar_.window_padding.value, imgui.ImVec2(8, 4))
+        imgui.begin(
+            "##status",
+            None,
+            PANEL_FLAGS | imgui.WindowFlags_.no_title_bar.value | imgui.WindowFlags_.no_scrollbar.value,
+        )
+        imgui.pop_style_var()
+        imgui.text_disabled(self.text)
+        record_item(state, "status")
+        imgui.end()

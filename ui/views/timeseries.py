@@ -1,0 +1,150 @@
+"""Time series view: every Scalars entity in the view's filter as implot lines, the cursor as a line.
+
+Series are named by entity path (``path[i]`` when a row holds several values, or the logged
+``SeriesLines:names``). The visible time range is the whole timeline, or the last N units before
+the cursor. A click in the plot (without dragging) moves the time cursor to the nearest data time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from imgui_bundle import imgui, implot
+
+from .. import playback
+from ..panels import PANEL_FLAGS, place, record_item
+from ..scene import auto_color
+from ..timefmt import NS
+
+SCALARS = "Scalars:scalars"
+
+
+def to_x(t: np.ndarray | int, kind: str):
+    """Timeline values -> plot x (sequence as is; durations and timestamps in seconds)."""
+    return np.asarray(t, dtype=np.float64) / (1.0 if kind == "sequence" else NS)
+
+
+def from_x(x: float, kind: str) -> int:
+    return int(round(x * (1.0 if kind == "sequence" else NS)))
+
+
+def _name_and_color(store, path: str, i: int, n: int) -> tuple[str, np.ndarray]:
+    from rerun_zmq._components import unpack_colors
+
+    cells = store.latest_at(path, None, 0) if hasattr(store, "range") else {}
+    name = f"{path}[{i}]" if n > 1 else path
+    names = cells.get("SeriesLines:names") or cells.get("SeriesPoints:names")
+    if names is not None and i < len(names.values):
+        name = f"{names.values[i].as_py()}##{path}[{i}]"
+    color = auto_color(f"{path}[{i}]" if n > 1 else path)
+    colors = cells.get("SeriesLines:colors") or cells.get("SeriesPoints:colors")
+    if colors is not None and len(colors.values):
+        color = unpack_colors(colors.values)[min(i, len(colors.values) - 1)]
+    return name, color
+
+
+def _spec(rgba, weight: float):
+    spec = implot.Spec()
+    spec.line_color = imgui.ImVec4(*(float(c) for c in rgba))
+    spec.line_weight = weight
+    return spec
+
+
+class TimeSeriesView:
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        #: (label, color rgba uint8, times int64, values float64) per series
+        self.series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def _refresh(self, state, node) -> None:
+        st, tl = state.store, state.time.timeline
+        window = float(node.ui.get("window", 0.0))
+        cursor_part = state.time.cursor if window > 0 else None
+        key = (
+            id(st),
+            state.generation,
+            tl,
+            frozenset(state.hidden),
+            tuple(node.contents),
+            node.origin,
+            window,
+            cursor_part,
+        )
+        if key == self._key:
+            return
+        self._key = key
+        self.series = []
+        if st is None or tl is None or not hasattr(st, "range"):
+            return
+        rng = st.time_range(tl)
+        if rng is None:
+            return
+        t0, t1 = rng
+        if window > 0:
+            t0, t1 = state.time.cursor - from_x(window, state.time.kind), state.time.cursor
+        for path in st.entity_paths():
+            if not node.includes(path) or not state.is_visible(path) or SCALARS not in st.components(path):
+                continue
+            table = st.range(path, tl, t0, t1, [SCALARS])
+            if table.num_rows == 0:
+                continue
+            times = table.column(tl).to_numpy()
+            col = table.column(SCALARS).combine_chunks()
+            lengths = col.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
+            flat = col.flatten().to_numpy(zero_copy_only=False).astype(np.float64)
+            width = int(lengths.max()) if len(lengths) else 0
+            starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+            for i in range(width):
+                ok = lengths > i
+                name, color = _name_and_color(st, path, i, width)
+                self.series.append((name, color, times[ok], flat[starts[ok] + i]))
+
+    def draw(self, state, node, rect) -> None:
+        self._refresh(state, node)
+        place(rect)
+        imgui.begin(f"{node.name}###view:{node.uid}", None, PANEL_FLAGS | imgui.WindowFlags_.no_scrollbar.value)
+        kind = state.time.kind
+        imgui.set_next_item_width(110)
+        changed, window = imgui.drag_float(
+            "visible",
+            float(node.ui.get("window", 0.0)),
+            0.1,
+            0.0,
+            1e9,
+            "all" if node.ui.get("window", 0.0) <= 0 else "last %.1f",
+        )
+        if changed:
+            node.ui["window"] = max(window, 0.0)
+        record_item(state, f"ts_window:{node.name}")
+        if not hasattr(state.store, "range") and state.store is not None:
+            imgui.text_disabled("Time series need the full history: open the recording's file.")
+        avail = imgui.get_content_region_avail()
+        if implot.begin_plot(f"##plot{node.uid}", imgui.ImVec2(avail.x, max(avail.y, 50))):
+            implot.setup_axes(state.time.timeline or "time", "")
+            flags = implot.Cond_.always.value if node.ui.get("window", 0.0) > 0 else implot.Cond_.once.value
+            if node.ui.get("window", 0.0) > 0:
+                c = to_x(state.time.cursor, kind)
+                implot.setup_axis_limits(implot.ImAxis_.x1.value, float(c) - node.ui["window"], float(c), flags)
+            for name, color, times, values in self.series:
+                implot.plot_line(name, to_x(times, kind), values, _spec(color / 255.0, 1.5))
+            if state.time.timeline is not None:
+                cursor = np.array([to_x(state.time.cursor, kind)], dtype=np.float64)
+                implot.plot_inf_lines("##cursor", cursor, _spec((1.0, 0.82, 0.31, 1.0), 2.0))
+            self._click(state, kind)
+            implot.end_plot()
+        record_item(state, f"plot:{node.name}")
+        imgui.end()
+
+    def _click(self, state, kind: str) -> None:
+        """A click (not a drag) in the plot moves the cursor to the nearest data time."""
+        io = imgui.get_io()
+        if not implot.is_plot_hovered() or not imgui.is_mouse_released(0):
+            return
+        if io.mouse_drag_max_distance_sqr[0] > 16:
+            return
+        target = from_x(implot.get_plot_mouse_pos().x, kind)
+        times = [s[2] for s in self.series if len(s[2])]
+        if times:
+            allt = np.unique(np.concatenate(times))
+            target = int(allt[np.argmin(np.abs(allt - target))])
+        state.time.playing = state.time.follow = False
+        playback.set_cursor(state, target, user=False)
