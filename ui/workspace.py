@@ -85,9 +85,9 @@ class Workspace:
         x, y, w, h = rect
         self._draw_left((x, y, tree_width, h))
         sel_w = self.selection_width if w - tree_width > 2 * self.selection_width else 0
-        if sel_w:
-            self.selection_panel.draw(s, (x + w - sel_w, y, sel_w, h))
         self.draw_views((x + tree_width, y, max(w - tree_width - sel_w, 50), h))
+        if sel_w:  # after the views: a pick in this frame shows at once
+            self.selection_panel.draw(s, (x + w - sel_w, y, sel_w, h))
 
     def _draw_left(self, rect) -> None:
         x, y, w, h = rect

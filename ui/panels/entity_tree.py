@@ -60,7 +60,7 @@ class EntityTreePanel:
     def _refresh(self, state: AppState) -> None:
         key = (id(state.store), state.generation)
         if key != self._key and state.store is not None:
-            self.root = build_tree(state.store.entity_paths())
+            self.root = build_tree([p for p in state.store.entity_paths() if not p.startswith("/__")])
             self.rows = state.store.row_counts()
             self._key = key
         rows_key = (self._key, frozenset(self.closed))

@@ -1,4 +1,5 @@
-"""Main menu bar: File (open, quit), View (camera reset, grid), Recordings (switch active)."""
+"""Main menu bar: File (open, save, save time selection, quit), View (camera reset, grid),
+Recordings (switch active)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ def draw(state: AppState, switch_recording) -> float:
         if imgui.begin_menu("File"):
             if imgui.menu_item("Open...", "Ctrl+O", False)[0]:
                 state.open_dialog = True
+            if imgui.menu_item("Save recording...", "Ctrl+S", False, state.store is not None)[0]:
+                state.save_dialog = "recording"
+            if imgui.menu_item("Save time selection...", "", False, state.time.timeline is not None)[0]:
+                state.save_dialog = "selection"
             if imgui.menu_item("Quit", "Ctrl+Q", False)[0]:
                 state.quit_requested = True
             imgui.end_menu()

@@ -30,7 +30,6 @@ class TextLogView:
         self.times = np.zeros(0, dtype=np.int64)
         self.shown: list[int] = []  # indexes into rows after filters and cursor
         self._shown_key: tuple | None = None
-        self._search = [""]
 
     def _refresh(self, state, node) -> None:
         st, tl = state.store, state.time.timeline
@@ -116,23 +115,23 @@ class TextLogView:
         imgui.end()
 
     def _toolbar(self, state, node) -> None:
-        hidden = set(node.ui.get("hidden_levels", []))
-        for level in self.levels():
-            on = level not in hidden
-            changed, on = imgui.checkbox(f"{level}##{node.uid}", on)
-            record_item(state, f"level:{node.name}:{level}")
-            if changed:
-                (hidden.discard if on else hidden.add)(level)
-                node.ui["hidden_levels"] = sorted(hidden)
-            imgui.same_line()
+        """Search field and follow toggle on one line, a checkbox per level on the next."""
+        imgui.set_next_item_width(max(imgui.get_content_region_avail().x - 80, 60))
+        changed, text = imgui.input_text_with_hint(f"##search{node.uid}", "search", node.ui.get("search", ""))
+        if changed:
+            node.ui["search"] = text
+        record_item(state, f"log_search:{node.name}")
+        imgui.same_line()
         follow = imgui.checkbox(f"follow##{node.uid}", node.ui.get("follow", True))
         if follow[0]:
             node.ui["follow"] = follow[1]
         record_item(state, f"log_follow:{node.name}")
-        imgui.same_line()
-        imgui.set_next_item_width(max(imgui.get_content_region_avail().x, 60))
-        self._search[0] = node.ui.get("search", "")
-        changed, text = imgui.input_text_with_hint(f"##search{node.uid}", "search", self._search[0])
-        if changed:
-            node.ui["search"] = text
-        record_item(state, f"log_search:{node.name}")
+        hidden = set(node.ui.get("hidden_levels", []))
+        for i, level in enumerate(self.levels()):
+            if i:
+                imgui.same_line()
+            changed, on = imgui.checkbox(f"{level}##{node.uid}", level not in hidden)
+            record_item(state, f"level:{node.name}:{level}")
+            if changed:
+                (hidden.discard if on else hidden.add)(level)
+                node.ui["hidden_levels"] = sorted(hidden)

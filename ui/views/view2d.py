@@ -112,11 +112,11 @@ class View2D:
             thick = 3.0 if path == selected else 1.5
             for i, pts in enumerate(strips):
                 if len(pts) >= 2:
-                    dl.add_polyline([s(p) for p in pts], _u32(colors[min(i, len(colors) - 1)]), 0, thick)
+                    dl.add_polyline([s(p) for p in pts], _u32(colors[min(i, len(colors) - 1)]), thick, 0)
         for path, lo, hi, colors in self.scene.boxes:
             thick = 3.0 if path == selected else 1.5
             for i in range(len(lo)):
-                dl.add_rect(s(lo[i]), s(hi[i]), _u32(colors[i]), 0.0, 0, thick)
+                dl.add_rect(s(lo[i]), s(hi[i]), _u32(colors[i]), 0.0, thick)
         for path, pos, colors, radii in self.scene.points:
             px = np.where(radii < 0, -radii, radii * zoom)
             for i in range(len(pos)):

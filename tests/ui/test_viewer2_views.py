@@ -1,0 +1,102 @@
+"""Viewer II views on a small mixed recording: automatic layout, 2D pixels and picking, time series
+(series, cursor, click to move it), text log (levels, search, following the cursor)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ._viewer2 import click, color_count, headless_viewer, region, type_text
+from ._viewer2_data import BOX_COLOR, IMAGE_COLOR, LINE_COLOR, POINT_COLOR, write_mixed
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="module")
+def mixed_rrd(tmp_path_factory) -> str:
+    path = str(tmp_path_factory.mktemp("mixed") / "mixed.rrd")
+    write_mixed(path)
+    return path
+
+
+@pytest.fixture
+def viewer(mixed_rrd):
+    with headless_viewer(mixed_rrd) as v:
+        yield v
+
+
+def kinds(viewer) -> list[tuple[str, str]]:
+    return [(n.kind, n.origin) for n in viewer.workspace.layout.views()]
+
+
+def test_automatic_layout_has_a_view_per_kind_of_data(viewer):
+    assert kinds(viewer) == [("Spatial2DView", "/cam"), ("TimeSeriesView", "/metrics"), ("TextLogView", "/log")]
+    assert viewer.workspace.layout.auto
+    assert "tree:/__blueprint" not in viewer.state.ui_rects
+
+
+def test_2d_view_draws_image_points_box_and_line(viewer):
+    viewer.step()
+    img = region(viewer.screenshot(), viewer.state.ui_rects["view:cam"])
+    for rgb in (IMAGE_COLOR, POINT_COLOR, BOX_COLOR, LINE_COLOR):
+        assert color_count(img, rgb, 30) > 20, rgb
+
+
+def test_2d_wheel_zooms_and_drag_pans(viewer):
+    node = viewer.workspace.layout.views()[0]
+    from imgui_bundle import imgui
+
+    x0, y0, x1, y1 = viewer.state.ui_rects["view:cam"]
+    io = imgui.get_io()
+    io.add_mouse_pos_event((x0 + x1) / 2, (y0 + y1) / 2)
+    viewer.step()
+    zoom = node.ui["zoom"]
+    io.add_mouse_wheel_event(0, 2)
+    viewer.step()
+    assert node.ui["zoom"] > zoom
+    center = list(node.ui["center"])
+    io.add_mouse_button_event(0, True)
+    viewer.step()
+    for i in range(1, 4):
+        io.add_mouse_pos_event((x0 + x1) / 2 + 15 * i, (y0 + y1) / 2)
+        viewer.step()
+    io.add_mouse_button_event(0, False)
+    viewer.step()
+    assert node.ui["center"][0] < center[0]
+
+
+def test_clicking_a_2d_point_selects_that_instance(viewer):
+    node = viewer.workspace.layout.views()[0]
+    ox, oy, zoom = node.ui["_xform"]  # screen = o + zoom * p
+    # at the last frame the points sit at (7, 1.5) and (7, 4.5)
+    click(viewer, "", at=(ox + 7.0 * zoom, oy + 4.5 * zoom))
+    assert viewer.state.selected == "/cam/points"
+    assert viewer.state.selected_instance == 1
+    rows = {r[0]: r for r in viewer.workspace.selection_panel.rows}
+    assert rows["Points2D:positions"][1] == "[1] [7, 4.5]"
+    assert rows["Points2D:positions"][3] == "#19 on frame"
+    assert "selection_path" in viewer.state.ui_rects
+    click(viewer, "selection_clear")
+    assert viewer.state.selected is None
+
+
+def test_time_series_names_series_by_entity_and_click_moves_cursor(viewer):
+    ts = next(d for d in viewer.workspace.drawers.values() if type(d).__name__ == "TimeSeriesView")
+    names = sorted(s[0] for s in ts.series)
+    assert names == ["/metrics/cos", "/metrics/sin"]
+    assert all(len(s[2]) == 20 for s in ts.series)
+    x0, y0, x1, y1 = viewer.state.ui_rects["plot:metrics"]
+    click(viewer, "", at=(x0 + (x1 - x0) * 0.35, (y0 + y1) / 2))
+    assert 0 < viewer.state.time.cursor < 19
+    assert not viewer.state.time.follow
+
+
+def test_text_log_filters_levels_search_and_follows_cursor(viewer):
+    log = next(d for d in viewer.workspace.drawers.values() if type(d).__name__ == "TextLogView")
+    assert len(log.shown) == 20
+    click(viewer, "level:log:ERROR")
+    assert len(log.shown) == 20 - 6  # frames 2, 5, ..., 17
+    type_text(viewer, "log_search:log", "message 1")
+    assert {log.rows[i][3] for i in log.shown} == {f"message {i}" for i in (1, 10, 12, 13, 15, 16, 18, 19)}
+    viewer.state.time.cursor, viewer.state.time.follow = 12, False
+    viewer.step()
+    assert {log.rows[i][3] for i in log.shown} == {"message 1", "message 10", "message 12"}
