@@ -7,6 +7,7 @@ import pytest
 
 from ui.app import TIMELINE_HEIGHT, TREE_WIDTH
 from ui.png import load_png
+from ui.view3d import BACKGROUND
 
 from ._dna import BEAD, LEFT, RIGHT, color_mask
 from .conftest import run_viewer
@@ -17,8 +18,13 @@ SIZE = (960, 600)
 
 
 def view_region(img: np.ndarray) -> np.ndarray:
-    """The 3D view's pixels (below the menu and view title, right of the tree, above the timeline)."""
-    return img[45 : SIZE[1] - TIMELINE_HEIGHT - 4, TREE_WIDTH + 4 : SIZE[0] - 4]
+    """The 3D view's pixels: the bounding box of its background color, wherever the layout put it."""
+    bg = np.round(np.array(BACKGROUND[:3]) * 255).astype(np.int16)
+    ys, xs = np.nonzero((np.abs(img[..., :3].astype(np.int16) - bg) <= 1).all(axis=-1))
+    assert len(xs) > 10_000, "no 3D view found in the screenshot"
+    x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
+    assert x0 >= TREE_WIDTH - 10 and y1 <= SIZE[1] - TIMELINE_HEIGHT  # beside the tree, above the timeline
+    return img[y0 + 1 : y1, x0 + 1 : x1]
 
 
 @pytest.fixture(scope="module")
