@@ -66,6 +66,7 @@ class Workspace:
         self.placeholder = ViewNode("Spatial3DView", "/")  # shown while the layout has no views
         self.drawers: dict[int, object] = {}
         self.caches: dict[int, FilteredSceneCache] = {}
+        self.view_rects: dict[str, tuple] = {}
         self.blueprint_panel = BlueprintPanel()
         self.selection_panel = SelectionPanel()
         self.recordings_panel = RecordingsPanel()
@@ -87,7 +88,7 @@ class Workspace:
         sel_w = self.selection_width if w - tree_width > 2 * self.selection_width else 0
         self.draw_views((x + tree_width, y, max(w - tree_width - sel_w, 50), h))
         if sel_w:  # after the views: a pick in this frame shows at once
-            self.selection_panel.draw(s, (x + w - sel_w, y, sel_w, h))
+            self.selection_panel.draw(s, (x + w - sel_w, y, sel_w, h), self)
 
     def _draw_left(self, rect) -> None:
         x, y, w, h = rect
@@ -113,10 +114,14 @@ class Workspace:
         if not views:
             views = [(self.placeholder, rect)]
         s.views = [n.view for n, _ in views if n.kind == "Spatial3DView"] or [self.placeholder.view]
+        self.view_rects = {n.name: r for n, r in views}  # the blueprint's rect per view (x, y, w, h)
         for node, (vx, vy, vw, vh) in views:
             self._draw_view(node, (vx, vy, max(vw, 10), max(vh, 10)))
         for node, bar in tabs:
             self._tab_bar(node, bar)
+        names3d = {n.name for n, _ in views if n.kind == "Spatial3DView"}
+        for name in [k for k in self.viewer.gpus if k not in names3d]:  # renamed or removed views
+            self.viewer.gpus.pop(name).release()
         live = {n.uid for n, _ in views}
         for uid in [u for u in self.drawers if u not in live and self.layout.find(u) is None]:
             drawer = self.drawers.pop(uid)

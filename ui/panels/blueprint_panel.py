@@ -1,5 +1,6 @@
 """Blueprint panel: the layout as a tree — add, remove, rename, move views and containers, toggle a
-view's entities, reset to the automatic layout (or to the blueprint from code)."""
+view's entities, reset to the automatic layout (or to the blueprint from code). The node selected
+here is edited in the selection panel (``draw_editor``), as in Rerun."""
 
 from __future__ import annotations
 
@@ -94,11 +95,20 @@ class BlueprintPanel:
             imgui.text_disabled("empty layout")
         else:
             self._node(state, layout, layout.root)
-        node = layout.find(self.selected_uid) if self.selected_uid is not None else None
-        if node is not None:
-            imgui.separator()
-            self._editor(state, layout, node)
         imgui.end()
+
+    def selected_node(self, layout):
+        return layout.find(self.selected_uid) if self.selected_uid is not None else None
+
+    def draw_editor(self, state: AppState, layout) -> bool:
+        """The selected node's editor (drawn in the selection panel); False when none is selected."""
+        node = self.selected_node(layout)
+        if node is None:
+            return False
+        imgui.text(f"{LABEL.get(node.kind, node.kind)}: {node.name}")
+        imgui.separator()
+        self._editor(state, layout, node)
+        return True
 
     def _toolbar(self, state: AppState, layout) -> None:
         if imgui.small_button("+ view"):
@@ -133,6 +143,7 @@ class BlueprintPanel:
                             rename_node_unique(layout, node)
                         add_node(layout, node, parent)
                         self.selected_uid = node.uid
+                        state.selected, state.selected_instance = None, None
                     record_item(state, f"bp_kind:{kind}")
                 imgui.end_popup()
 
@@ -146,6 +157,7 @@ class BlueprintPanel:
         record_item(state, f"bp_node:{node.name}")
         if imgui.is_item_clicked() and not imgui.is_item_toggled_open():
             self.selected_uid = node.uid
+            state.selected, state.selected_instance = None, None  # the selection panel edits the node
         if opened:
             for child in list(getattr(node, "children", [])):
                 self._node(state, layout, child)

@@ -81,10 +81,14 @@ class SelectionPanel:
         except (KeyError, ValueError, LookupError):
             self.transform = None
 
-    def draw(self, state: AppState, rect) -> None:
+    def draw(self, state: AppState, rect, workspace=None) -> None:
         self._refresh(state)
         place(rect)
         imgui.begin("Selection", None, PANEL_FLAGS)
+        if state.selected is None and workspace is not None:
+            if workspace.blueprint_panel.draw_editor(state, workspace.layout):
+                imgui.end()
+                return
         if state.selected is None:
             imgui.text_disabled("Nothing selected.")
             imgui.text_disabled("Click an entity in the tree")

@@ -1,0 +1,122 @@
+"""Blueprint from code reproduces its layout; blueprint panel actions edit the layout."""
+
+from __future__ import annotations
+
+import pytest
+
+import rerun_zmq.blueprint as rrb
+
+from ._viewer2 import click, headless_viewer, type_text
+from ._viewer2_data import write_mixed
+
+pytestmark = pytest.mark.gui
+
+
+def code_blueprint():
+    return rrb.Blueprint(
+        rrb.Horizontal(
+            rrb.Spatial2DView(origin="/cam", name="Camera", contents=["+ $origin/**", "- /cam/box"]),
+            rrb.Vertical(
+                rrb.TimeSeriesView(origin="/metrics", name="Plots"),
+                rrb.TextLogView(origin="/log", name="Logs"),
+                row_shares=[2, 1],
+            ),
+            column_shares=[3, 1],
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def bp_rrd(tmp_path_factory) -> str:
+    path = str(tmp_path_factory.mktemp("bp") / "bp.rrd")
+    write_mixed(path, app_id="bp_test", blueprint=code_blueprint())
+    return path
+
+
+@pytest.fixture(scope="module")
+def auto_rrd(tmp_path_factory) -> str:
+    path = str(tmp_path_factory.mktemp("auto") / "auto.rrd")
+    write_mixed(path, app_id="auto_test")
+    return path
+
+
+def rect(viewer, name):
+    return viewer.workspace.view_rects[name]
+
+
+def test_blueprint_from_code_reproduces_its_layout(bp_rrd):
+    with headless_viewer(bp_rrd) as v:
+        layout = v.workspace.layout
+        assert not layout.auto and layout.from_code is not None
+        assert [(n.kind, n.name, n.origin) for n in layout.views()] == [
+            ("Spatial2DView", "Camera", "/cam"),
+            ("TimeSeriesView", "Plots", "/metrics"),
+            ("TextLogView", "Logs", "/log"),
+        ]
+        (cx, cy, cw, ch), (px, py, pw, ph), (lx, ly, lw, lh) = (rect(v, n) for n in ("Camera", "Plots", "Logs"))
+        assert cw / (cw + pw) == pytest.approx(0.75)  # 3:1 columns
+        assert px == pytest.approx(cx + cw) and lx == px and pw == lw
+        assert ph / (ph + lh) == pytest.approx(2 / 3) and ly == pytest.approx(py + ph)  # 2:1 rows
+        assert ch == pytest.approx(ph + lh)
+        drawer = next(d for d in v.workspace.drawers.values() if type(d).__name__ == "View2D")
+        assert {p for p, *_ in drawer.scene.points} == {"/cam/points"}
+        assert drawer.scene.boxes == []  # "- /cam/box" excludes it
+
+
+def test_panel_add_rename_move_remove_and_reset(auto_rrd):
+    with headless_viewer(auto_rrd) as v:
+        layout = v.workspace.layout
+        assert layout.auto
+        click(v, "bp_add_view")
+        v.step()
+        click(v, "bp_kind:Spatial3DView")
+        assert not layout.auto
+        names = [n.name for n in layout.views()]
+        assert names[-1] == "3D" and len(names) == 4
+        # the new view is selected in the panel: rename it
+        type_text(v, "bp_name", "World")
+        click(v, "bp_rename")
+        assert [n.name for n in layout.views()][-1] == "World"
+        v.step()
+        assert "view:World" in v.state.ui_rects
+        click(v, "bp_up")
+        assert [n.name for n in layout.views()] == ["cam", "World", "metrics", "log"]
+        click(v, "bp_remove")
+        assert "World" not in [n.name for n in layout.views()]
+        click(v, "bp_reset")
+        assert layout.auto
+        assert [n.kind for n in layout.views()] == ["Spatial2DView", "TimeSeriesView", "TextLogView"]
+
+
+def test_panel_toggles_a_views_entities(auto_rrd):
+    with headless_viewer(auto_rrd) as v:
+        layout = v.workspace.layout
+        click(v, "bp_node:cam")
+        assert "bp_entity:/cam/box" in v.state.ui_rects
+        click(v, "bp_entity:/cam/box")
+        node = layout.views()[0]
+        assert not node.includes("/cam/box") and node.includes("/cam/points")
+        v.step()
+        drawer = v.workspace.drawers[node.uid]
+        assert drawer.scene.boxes == []
+        click(v, "bp_entity:/cam/box")
+        v.step()
+        assert node.includes("/cam/box") and len(drawer.scene.boxes) == 1
+
+
+def test_tabs_container_shows_one_view_and_switches(auto_rrd):
+    from ui.blueprint import ContainerNode, ViewNode
+
+    with headless_viewer(auto_rrd) as v:
+        layout = v.workspace.layout
+        layout.set_root(
+            ContainerNode("Tabs", [ViewNode("TimeSeriesView", "/metrics"), ViewNode("TextLogView", "/log")]), auto=False
+        )
+        v.step()
+        v.step()
+        assert "tab:log" in v.state.ui_rects
+        v.state.ui_rects.pop("plot:metrics", None)
+        click(v, "tab:log")
+        assert layout.root.active_tab == 1
+        v.step()
+        assert "plot:metrics" not in v.state.ui_rects
