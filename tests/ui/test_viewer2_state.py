@@ -1,0 +1,138 @@
+"""UI state per application id across two runs; recordings panel; save / save time selection;
+Home / End / Ctrl+S; status bar."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from imgui_bundle import imgui
+
+from ._viewer2 import click, headless_viewer, press, type_text
+from ._viewer2_data import write_mixed
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="module")
+def mixed_rrd(tmp_path_factory) -> str:
+    path = str(tmp_path_factory.mktemp("state") / "state.rrd")
+    write_mixed(path, app_id="state_test")
+    return path
+
+
+def test_ui_state_comes_back_on_the_next_run(mixed_rrd, dna_rrd):
+    from ui.persist import state_dir
+    from ui.panels.blueprint_panel import rename_node
+
+    with headless_viewer(mixed_rrd) as v:
+        layout = v.workspace.layout
+        rename_node(layout, layout.views()[0].uid, "Camera")
+        click(v, "timeline_combo")
+        v.step()
+        v.step()
+        click(v, "timeline_item:log_time")
+        assert v.state.time.timeline == "log_time"
+    saved = state_dir("state_test") / "ui_state.json"
+    assert saved.parents[2] == Path(os.environ["XDG_DATA_HOME"])
+    data = json.loads(saved.read_text())
+    assert data["version"] == 1 and data["timeline"] == "log_time"
+    with headless_viewer(mixed_rrd) as v:
+        assert [n.name for n in v.workspace.layout.views()] == ["Camera", "metrics", "log"]
+        assert not v.workspace.layout.auto
+        assert v.state.time.timeline == "log_time"
+    # a 3D camera persists too (another application id: its own state)
+    with headless_viewer(dna_rrd) as v:
+        cam = v.state.views[0].camera
+        cam.rotate(120, 30)
+        yaw, pitch = cam.yaw, cam.pitch
+    with headless_viewer(dna_rrd) as v:
+        cam = v.state.views[0].camera
+        assert cam.yaw == pytest.approx(yaw) and cam.pitch == pytest.approx(pitch)
+
+
+def test_broken_state_file_is_reported_not_fatal(mixed_rrd):
+    from ui.persist import state_dir
+
+    folder = state_dir("state_test")
+    folder.mkdir(parents=True)
+    (folder / "ui_state.json").write_text("{not json")
+    with headless_viewer(mixed_rrd) as v:
+        assert any("ui state" in e for e in v.state.errors)
+        assert len(v.workspace.layout.views()) == 3
+
+
+def test_recordings_panel_switches_and_closes(mixed_rrd, dna_rrd):
+    with headless_viewer(mixed_rrd, dna_rrd) as v:
+        s = v.state
+        assert len(s.recordings) == 2
+        first, second = list(s.recordings)
+        assert s.recording_id == second
+        click(v, f"rec:{first}")
+        assert s.recording_id == first and s.application_id == "state_test"
+        v.step()
+        assert [n.kind for n in v.workspace.layout.views()][0] == "Spatial2DView"
+        click(v, f"rec_close:{first}")
+        assert list(s.recordings) == [second] and s.recording_id == second
+        v.step()  # the panel's rows moved up
+        click(v, f"rec_close:{second}")
+        assert s.store is None and not s.recordings
+        v.step()
+
+
+def test_save_recording_and_time_selection(mixed_rrd, tmp_path):
+    from store import TimelineStore
+
+    from rerun_zmq import _wire
+    from rerun_zmq._rrd import RrdReader
+
+    def load(path):
+        st = TimelineStore()
+        hello = None
+        for msg in RrdReader(path):
+            if isinstance(msg, _wire.Hello):
+                hello = msg
+            elif isinstance(msg, _wire.ChunkMsg):
+                st.insert(msg.batch)
+        return hello, st
+
+    with headless_viewer(mixed_rrd) as v:
+        press(v, imgui.Key.s, ctrl=True)
+        v.step()
+        assert "save_path" in v.state.ui_rects
+        full = str(tmp_path / "full.rrd")
+        type_text(v, "save_path", full)
+        click(v, "save_ok")
+        hello, st = load(full)
+        assert hello.recording_id == v.state.recording_id and hello.application_id == "state_test"
+        assert st.row_counts() == v.state.store.row_counts()
+        v.state.save_dialog = "selection"  # what File > Save time selection does
+        v.step()
+        v.step()
+        part = str(tmp_path / "part.rrd")
+        type_text(v, "save_path", part)
+        type_text(v, "save_from", "5")
+        type_text(v, "save_to", "9")
+        click(v, "save_ok")
+    _, st = load(part)
+    assert st.time_range("frame") == (5, 9)
+    assert st.row_counts()["/metrics/sin"] == 5
+    assert "/cam/image" in st.entity_paths()  # static data comes along
+
+
+def test_home_end_keys_and_status_bar(mixed_rrd):
+    with headless_viewer(mixed_rrd) as v:
+        t = v.state.time
+        assert t.cursor == 19
+        press(v, imgui.Key.home)
+        assert t.cursor == 0 and not t.follow
+        press(v, imgui.Key.end)
+        assert t.cursor == 19 and t.follow
+        v.workspace.status_bar._t = 0.0
+        v.step()
+        text = v.workspace.status_bar.text
+        assert "1 recording(s)" in text and "rows" in text and "rows/s" in text
+        assert np.isfinite(v.workspace.status_bar.rate)
