@@ -25,8 +25,8 @@ def mixed_rrd(tmp_path_factory) -> str:
 
 
 def test_ui_state_comes_back_on_the_next_run(mixed_rrd, dna_rrd):
-    from ui.persist import state_dir
     from ui.panels.blueprint_panel import rename_node
+    from ui.persist import state_dir
 
     with headless_viewer(mixed_rrd) as v:
         layout = v.workspace.layout
@@ -84,10 +84,9 @@ def test_recordings_panel_switches_and_closes(mixed_rrd, dna_rrd):
 
 
 def test_save_recording_and_time_selection(mixed_rrd, tmp_path):
-    from store import TimelineStore
-
     from rerun_zmq import _wire
     from rerun_zmq._rrd import RrdReader
+    from store import TimelineStore
 
     def load(path):
         st = TimelineStore()
