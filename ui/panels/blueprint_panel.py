@@ -84,6 +84,8 @@ class BlueprintPanel:
         self.selected_uid: int | None = None
         self._name = [""]
         self._name_uid: int | None = None
+        self._paths: list[str] = []
+        self._paths_key: tuple | None = None
 
     def draw(self, state: AppState, workspace, rect) -> None:
         layout = workspace.layout
@@ -187,7 +189,11 @@ class BlueprintPanel:
         imgui.new_line()
         if isinstance(node, ViewNode) and state.store is not None:
             imgui.text_disabled(f"origin {node.origin}; entities:")
-            paths = [p for p in state.store.entity_paths() if not p.startswith("/__")]
+            key = (id(state.store), state.generation)
+            if key != self._paths_key:  # entity_paths() sorts every call: once per data change
+                self._paths = [p for p in state.store.entity_paths() if not p.startswith("/__")]
+                self._paths_key = key
+            paths = self._paths
             clipper = imgui.ListClipper()
             clipper.begin(len(paths))
             while clipper.step():

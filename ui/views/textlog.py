@@ -28,6 +28,7 @@ class TextLogView:
         self._key: tuple | None = None
         self.rows: list[tuple[int, str, str, str]] = []  # (time, entity, level, text), time order
         self.times = np.zeros(0, dtype=np.int64)
+        self._levels: list[str] = []
         self.shown: list[int] = []  # indexes into rows after filters and cursor
         self._shown_key: tuple | None = None
 
@@ -52,12 +53,13 @@ class TextLogView:
                         rows.append((t, path, (lv or ["INFO"])[0] or "INFO", tx[0] or ""))
         rows.sort(key=lambda r: r[0])
         self.rows = rows
+        order = list(LEVEL_COLORS)
+        self._levels = sorted({r[2] for r in rows}, key=lambda lv: (order.index(lv) if lv in order else 99, lv))
         self.times = np.array([r[0] for r in rows], dtype=np.int64)
 
     def levels(self) -> list[str]:
-        return sorted(
-            {r[2] for r in self.rows}, key=lambda lv: (list(LEVEL_COLORS).index(lv) if lv in LEVEL_COLORS else 99, lv)
-        )
+        """The levels present, most severe first."""
+        return self._levels
 
     def _filter(self, state, node) -> None:
         hidden_levels = frozenset(node.ui.get("hidden_levels", []))
@@ -108,6 +110,8 @@ class TextLogView:
                     imgui.text_colored(imgui.ImVec4(*LEVEL_COLORS.get(level, (0.8, 0.8, 0.8, 1.0))), level)
                     imgui.table_next_column()
                     imgui.text(text)
+                    if imgui.is_item_hovered():
+                        imgui.set_tooltip(f"{format_time(t, kind)}  {path}  [{level}]\n{text}")
             if getattr(self, "_scroll", False) and node.ui.get("follow", True):
                 imgui.set_scroll_here_y(1.0)
                 self._scroll = False

@@ -13,9 +13,10 @@ from imgui_bundle import imgui, implot
 from .. import playback
 from ..panels import PANEL_FLAGS, place, record_item
 from ..scene import auto_color
-from ..timefmt import NS
+from ..timefmt import NS, format_time
 
 SCALARS = "Scalars:scalars"
+_TOOLTIP_SERIES = 8
 
 
 def to_x(t: np.ndarray | int, kind: str):
@@ -54,6 +55,8 @@ class TimeSeriesView:
         self._key: tuple | None = None
         #: (label, color rgba uint8, times int64, values float64) per series
         self.series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._plot: list[tuple[str, np.ndarray, np.ndarray, object]] = []  # (name, xs, ys, spec), per refresh
+        self._times = np.zeros(0, dtype=np.int64)  # every data time (click snaps to these)
 
     def _refresh(self, state, node) -> None:
         st, tl = state.store, state.time.timeline
@@ -72,7 +75,7 @@ class TimeSeriesView:
         if key == self._key:
             return
         self._key = key
-        self.series = []
+        self.series, self._plot, self._times = [], [], np.zeros(0, dtype=np.int64)
         if st is None or tl is None or not hasattr(st, "range"):
             return
         rng = st.time_range(tl)
@@ -97,6 +100,10 @@ class TimeSeriesView:
                 ok = lengths > i
                 name, color = _name_and_color(st, path, i, width)
                 self.series.append((name, color, times[ok], flat[starts[ok] + i]))
+        kind = state.time.kind
+        self._plot = [(n, to_x(t, kind), v, _spec(c / 255.0, 1.5)) for n, c, t, v in self.series]
+        if self.series:
+            self._times = np.unique(np.concatenate([s[2] for s in self.series]))
 
     def draw(self, state, node, rect) -> None:
         self._refresh(state, node)
@@ -124,8 +131,8 @@ class TimeSeriesView:
             if node.ui.get("window", 0.0) > 0:
                 c = to_x(state.time.cursor, kind)
                 implot.setup_axis_limits(implot.ImAxis_.x1.value, float(c) - node.ui["window"], float(c), flags)
-            for name, color, times, values in self.series:
-                implot.plot_line(name, to_x(times, kind), values, _spec(color / 255.0, 1.5))
+            for name, xs, ys, spec in self._plot:
+                implot.plot_line(name, xs, ys, spec)
             if state.time.timeline is not None:
                 cursor = np.array([to_x(state.time.cursor, kind)], dtype=np.float64)
                 implot.plot_inf_lines("##cursor", cursor, _spec((1.0, 0.82, 0.31, 1.0), 2.0))
@@ -134,17 +141,26 @@ class TimeSeriesView:
         record_item(state, f"plot:{node.name}")
         imgui.end()
 
+    def _nearest_time(self, x: float, kind: str) -> int:
+        target = from_x(x, kind)
+        if len(self._times):
+            target = int(self._times[np.argmin(np.abs(self._times - target))])
+        return target
+
     def _click(self, state, kind: str) -> None:
-        """A click (not a drag) in the plot moves the cursor to the nearest data time."""
-        io = imgui.get_io()
-        if not implot.is_plot_hovered() or not imgui.is_mouse_released(0):
+        """Hover: a tooltip with the series' values at the nearest data time. A click (not a drag)
+        moves the cursor to that time."""
+        if not implot.is_plot_hovered():
             return
-        if io.mouse_drag_max_distance_sqr[0] > 16:
-            return
-        target = from_x(implot.get_plot_mouse_pos().x, kind)
-        times = [s[2] for s in self.series if len(s[2])]
-        if times:
-            allt = np.unique(np.concatenate(times))
-            target = int(allt[np.argmin(np.abs(allt - target))])
-        state.time.playing = state.time.follow = False
-        playback.set_cursor(state, target, user=False)
+        t = self._nearest_time(implot.get_plot_mouse_pos().x, kind)
+        lines = [format_time(t, kind)]
+        for name, _, times, values in self.series[:_TOOLTIP_SERIES]:
+            j = np.searchsorted(times, t)
+            if j < len(times) and times[j] == t:
+                lines.append(f"{name.split('##')[0]}: {values[j]:.6g}")
+        if len(self.series) > _TOOLTIP_SERIES:
+            lines.append(f"... {len(self.series) - _TOOLTIP_SERIES} more series")
+        imgui.set_tooltip("\n".join(lines))
+        if imgui.is_mouse_released(0) and imgui.get_io().mouse_drag_max_distance_sqr[0] <= 16:
+            state.time.playing = state.time.follow = False
+            playback.set_cursor(state, t, user=False)
