@@ -155,7 +155,8 @@ class BlueprintPanel:
         if node.uid == self.selected_uid:
             flags |= imgui.TreeNodeFlags_.selected.value
         kind = LABEL.get(node.kind, node.kind)
-        opened = imgui.tree_node_ex(f"{node.name}  [{kind}]###n", flags)
+        label = node.name if node.name == kind else f"{node.name}  [{kind}]"
+        opened = imgui.tree_node_ex(f"{label}###n", flags)
         record_item(state, f"bp_node:{node.name}")
         if imgui.is_item_clicked() and not imgui.is_item_toggled_open():
             self.selected_uid = node.uid

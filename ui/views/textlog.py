@@ -29,6 +29,7 @@ class TextLogView:
         self.rows: list[tuple[int, str, str, str]] = []  # (time, entity, level, text), time order
         self.times = np.zeros(0, dtype=np.int64)
         self._levels: list[str] = []
+        self._entities: list[str] = []
         self.shown: list[int] = []  # indexes into rows after filters and cursor
         self._shown_key: tuple | None = None
 
@@ -53,6 +54,7 @@ class TextLogView:
                         rows.append((t, path, (lv or ["INFO"])[0] or "INFO", tx[0] or ""))
         rows.sort(key=lambda r: r[0])
         self.rows = rows
+        self._entities = sorted({r[1] for r in rows})
         order = list(LEVEL_COLORS)
         self._levels = sorted({r[2] for r in rows}, key=lambda lv: (order.index(lv) if lv in order else 99, lv))
         self.times = np.array([r[0] for r in rows], dtype=np.int64)
@@ -92,7 +94,9 @@ class TextLogView:
         )
         if imgui.begin_table(f"log{node.uid}", 4, flags):
             imgui.table_setup_scroll_freeze(0, 1)
-            for name, w in (("time", 150.0), ("entity", 110.0), ("level", 60.0)):
+            time_w = imgui.calc_text_size(format_time(int(self.times[-1]) if len(self.times) else 0, kind)).x + 8
+            entity_w = min(max((imgui.calc_text_size(p).x for p in self._entities), default=40.0) + 8, 180.0)
+            for name, w in (("time", time_w), ("entity", entity_w), ("level", imgui.calc_text_size("ERROR").x + 8)):
                 imgui.table_setup_column(name, imgui.TableColumnFlags_.width_fixed.value, w)
             imgui.table_setup_column("text", imgui.TableColumnFlags_.width_stretch.value)
             imgui.table_headers_row()

@@ -12,7 +12,6 @@ from imgui_bundle import imgui, implot
 
 from .. import playback
 from ..panels import PANEL_FLAGS, place, record_item
-from ..scene import auto_color
 from ..timefmt import NS, format_time
 
 SCALARS = "Scalars:scalars"
@@ -28,7 +27,29 @@ def from_x(x: float, kind: str) -> int:
     return int(round(x * (1.0 if kind == "sequence" else NS)))
 
 
-def _name_and_color(store, path: str, i: int, n: int) -> tuple[str, np.ndarray]:
+#: distinct series colors (Tableau 10), by the series' order in the view
+PALETTE = np.array(
+    [
+        (78, 121, 167),
+        (242, 142, 43),
+        (225, 87, 89),
+        (118, 183, 178),
+        (89, 161, 79),
+        (237, 201, 72),
+        (176, 122, 161),
+        (255, 157, 167),
+        (156, 117, 95),
+        (186, 176, 172),
+    ],
+    dtype=np.uint8,
+)
+
+
+def palette_color(index: int) -> np.ndarray:
+    return np.append(PALETTE[index % len(PALETTE)], 255).astype(np.uint8)
+
+
+def _name_and_color(store, path: str, i: int, n: int, index: int) -> tuple[str, np.ndarray]:
     from rerun_zmq._components import unpack_colors
 
     cells = store.latest_at(path, None, 0) if hasattr(store, "range") else {}
@@ -36,7 +57,7 @@ def _name_and_color(store, path: str, i: int, n: int) -> tuple[str, np.ndarray]:
     names = cells.get("SeriesLines:names") or cells.get("SeriesPoints:names")
     if names is not None and i < len(names.values):
         name = f"{names.values[i].as_py()}##{path}[{i}]"
-    color = auto_color(f"{path}[{i}]" if n > 1 else path)
+    color = palette_color(index)
     colors = cells.get("SeriesLines:colors") or cells.get("SeriesPoints:colors")
     if colors is not None and len(colors.values):
         color = unpack_colors(colors.values)[min(i, len(colors.values) - 1)]
@@ -98,7 +119,7 @@ class TimeSeriesView:
             starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
             for i in range(width):
                 ok = lengths > i
-                name, color = _name_and_color(st, path, i, width)
+                name, color = _name_and_color(st, path, i, width, len(self.series))
                 self.series.append((name, color, times[ok], flat[starts[ok] + i]))
         kind = state.time.kind
         self._plot = [(n, to_x(t, kind), v, _spec(c / 255.0, 1.5)) for n, c, t, v in self.series]
