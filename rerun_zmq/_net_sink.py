@@ -57,10 +57,14 @@ class NetStats:
 
     sent_chunks: int = 0
     acked_seq: int = 0
+    #: rows the ingest stored from this producer (its running total, from the last ACK)
     acked_rows: int = 0
+    #: rows dropped before they were ever sent (policy, or over the ingest's message limit): surely lost
     dropped_rows: int = 0
     dropped_bytes: int = 0
+    #: rows the ingest refused (bad data; each refusal also warned)
     rejected_rows: int = 0
+    #: rows sent but never acknowledged, given up at close or by the block timeout: maybe stored
     undelivered_rows: int = 0
     reconnects: int = 0
     resent_chunks: int = 0
@@ -176,14 +180,9 @@ class NetworkSink:
         """Called with the lock held: apply the policy until ``size`` more bytes fit."""
         waited_since = time.monotonic()
         while self._queued_bytes + size > self.max_bytes_in_flight and (self._unsent or self._inflight):
-            if self.policy == "drop_oldest":
-                idx = next((i for i, o in enumerate(self._unsent) if not o.sent), None)
-                if idx is not None:  # never sent: surely not stored, so the count is exact
-                    out = self._unsent[idx]
-                    del self._unsent[idx]
-                    self._queued_bytes -= out.size
-                    self._count_drop(out, "max_bytes_in_flight reached (policy drop_oldest)")
-                    continue
+            if self.policy == "drop_oldest" and self._drop_oldest(
+                    "max_bytes_in_flight reached (policy drop_oldest)", never_sent_only=True):
+                continue
             if self._closing:
                 return
             remaining = waited_since + self.block_timeout_sec - time.monotonic()
@@ -196,18 +195,33 @@ class NetworkSink:
             self._drop_oldest(f"ingest did not accept data for {self.block_timeout_sec} s (policy block)")
             waited_since = time.monotonic()
 
-    def _drop_oldest(self, reason: str) -> None:
-        if self._unsent:
+    def _drop_oldest(self, reason: str, never_sent_only: bool = False) -> bool:
+        """Drop the oldest chunk never sent (surely not stored, so counts stay exact); failing that,
+        unless ``never_sent_only``, the oldest one sent but unacknowledged. Returns False if none."""
+        idx = next((i for i, o in enumerate(self._unsent) if not o.sent), None)
+        if idx is not None:
+            out = self._unsent[idx]
+            del self._unsent[idx]
+        elif never_sent_only:
+            return False
+        elif self._unsent:
             out = self._unsent.popleft()
-        else:
+        elif self._inflight:
             out = self._inflight.popleft()
             self._inflight_bytes -= out.size
+        else:
+            return False
         self._queued_bytes -= out.size
         self._count_drop(out, reason)
         self._cv.notify_all()
+        return True
 
     def _count_drop(self, out: _Out, reason: str) -> None:
-        self.stats.dropped_rows += out.rows
+        if out.sent:  # the ingest may have stored it without acknowledging: not "surely lost"
+            self.stats.undelivered_rows += out.rows
+            reason += " (sent once; may have been stored)"
+        else:
+            self.stats.dropped_rows += out.rows
         self.stats.dropped_bytes += out.size
         self._drop_report[0] += out.rows
         self._drop_report[1] += out.size
