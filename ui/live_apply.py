@@ -29,6 +29,9 @@ def apply_live(client, update: Update) -> None:
             s.generation += 1
         return
     name, params = update.value
+    if name == "stats":  # the ingest's health, every second: the status bar shows it
+        s.live_stats = dict(params)
+        return
     mirror = live is None or live.mode == "mirror"
     if name in ("snapshot", "recording_added"):
         recs = params.get("recordings", []) if name == "snapshot" else [params]

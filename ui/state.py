@@ -72,6 +72,7 @@ class AppState:
     selected_instance: int | None = None  # the instance picked in a view (None: the whole entity)
     layout: object | None = None  # ui.blueprint.Layout, owned by the Workspace
     save_dialog: str | None = None  # "recording" or "selection": File > Save asked for it
+    live_stats: dict = field(default_factory=dict)  # the ingest's last "stats" event (producers, rates)
     #: bumps whenever data was inserted; part of every cache key
     generation: int = 0
     #: source -> (fraction loaded, finished)

@@ -30,15 +30,21 @@ class StatusBar:
         self._t, self._rows, self._store_id = now, rows, id(st)
         parts = []
         live = getattr(viewer, "live", None)
+        stats = state.live_stats
         if live is not None:
-            producers = getattr(st, "producers", None) or getattr(live, "producers", None)
-            count = len(producers) if producers is not None else "?"
+            count = stats.get("producers", "?")
             parts.append(f"live {state.live_endpoint}: {count} producer(s)")
+            if "rows_per_s" in stats:
+                parts.append(f"ingest {stats['rows_per_s']:,.0f} rows/s")
         parts.append(f"{len(state.recordings)} recording(s)")
         parts.append(f"{rows:,} rows, {self.rate:,.0f} rows/s")
         dropped = st.dropped_summary() if st is not None and hasattr(st, "dropped_summary") else None
         if dropped is not None and dropped.num_rows:
             parts.append(f"dropped {dropped.num_rows:,} rows ({dropped.num_bytes / 1e6:.1f} MB) by the memory limit")
+        if stats.get("dropped_rows"):
+            parts.append(f"ingest dropped {stats['dropped_rows']:,} rows by the memory limit")
+        if stats.get("rejected"):
+            parts.append(f"ingest refused {stats['rejected']:,} message(s) by policy")
         refused = sum(1 for e in state.errors if "refused" in e)
         if refused:
             parts.append(f"{refused} chunk(s) refused")

@@ -135,3 +135,25 @@ def test_home_end_keys_and_status_bar(mixed_rrd):
         text = v.workspace.status_bar.text
         assert "1 recording(s)" in text and "rows" in text and "rows/s" in text
         assert np.isfinite(v.workspace.status_bar.rate)
+
+
+def test_status_bar_shows_the_ingests_stats(mixed_rrd):
+    from ui.data_client import Update
+
+    with headless_viewer(mixed_rrd) as v:
+        class FakeLive:  # as if connected (no socket needed: the stats arrive as an event)
+            mode = "mirror"
+
+            def query_latest_at(self, *args) -> None:
+                pass
+
+        v.live = v.client.live = FakeLive()
+        v.state.live_endpoint = "tcp://127.0.0.1:1"
+        stats = {"producers": 3, "rows_per_s": 1234.0, "dropped_rows": 7, "rejected": 2}
+        v.client.apply(Update("event", "live", value=("stats", stats)))
+        v.workspace.status_bar._t = 0.0
+        v.step()
+        text = v.workspace.status_bar.text
+        assert "3 producer(s)" in text and "1,234 rows/s" in text
+        assert "dropped 7 rows" in text and "refused 2" in text
+        v.live = v.client.live = None
