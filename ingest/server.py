@@ -397,9 +397,10 @@ class Server:
     def log_stats(self) -> None:
         snap = self.health.snapshot(self.registry.connected())
         if not self.config.quiet:
-            log.info("health: %d producers, %d rows (%.0f rows/s, %.1f MB/s), %d rejected, %d dropped rows",
-                     snap["producers"], snap["rows"], snap["rows_per_s"], snap["bytes_per_s"] / 1e6,
-                     snap["rejected"], snap["dropped_rows"])
+            log.info("health: %d producers, %d rows (%.0f rows/s, %.1f MB/s), queue depth %d, %d rejected %s, "
+                     "%d rows dropped by producers", snap["producers"], snap["rows"], snap["rows_per_s"],
+                     snap["bytes_per_s"] / 1e6, snap["queue_depth"], snap["rejected"],
+                     snap["rejected_by_code"] or "", snap["dropped_rows"])
 
     def stats(self) -> dict:
         return {**self.health.snapshot(self.registry.connected()), "pid": os.getpid(),

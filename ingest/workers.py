@@ -144,7 +144,7 @@ class WorkerShards:
             port = sock.bind_to_random_port("tcp://127.0.0.1")
             self.socks.append(sock)
             cmd = [sys.executable, "-m", "ingest.worker", f"tcp://127.0.0.1:{port}", str(k), str(self.n),
-                   str(self.memory_limit or 0), str(os.getpid())]
+                   str((self.memory_limit or 0) // self.n), str(os.getpid())]  # the limit is shared
             self.procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL))
         for k, sock in enumerate(self.socks):
             if not await sock.poll(START_TIMEOUT * 1000):
