@@ -10,7 +10,7 @@ import rerun_zmq as rr
 from ingest.client import IngestClient
 from rerun_zmq._net import connect
 from rerun_zmq._wire import Event, Result
-from rerun_zmq.dataframe_live import connect_recording
+from rerun_zmq.dataframe import connect_recording
 
 
 def wait_result(client: IngestClient, qid: int, pred, events: list | None = None, timeout: float = 10.0) -> Result:

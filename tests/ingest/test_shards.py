@@ -11,7 +11,7 @@ from ingest.client import IngestClient
 from ingest.routing import ShardMap
 from rerun_zmq._net import connect
 from rerun_zmq._wire import Result
-from rerun_zmq.dataframe_live import connect_recording
+from rerun_zmq.dataframe import connect_recording
 
 from .conftest import finish_producer, rows_by_entity, start_producer
 
