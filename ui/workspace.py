@@ -18,6 +18,13 @@ from .panels import view3d as view3d_panel
 from .view3d import SceneCache, View3D
 
 SELECTION_WIDTH = 270
+_GRIP = 6.0  # px of the drag handles between panels
+_GRIP_FLAGS = (
+    imgui.WindowFlags_.no_title_bar.value
+    | imgui.WindowFlags_.no_scrollbar.value
+    | imgui.WindowFlags_.no_background.value
+    | imgui.WindowFlags_.no_saved_settings.value
+)
 STATUS_HEIGHT = 24
 DEFAULT_ORIGIN_RULES = ["+ $origin/**"]
 
@@ -89,6 +96,8 @@ class Workspace:
         self.draw_views((x + tree_width, y, max(w - tree_width - sel_w, 50), h))
         if sel_w:  # after the views: a pick in this frame shows at once
             self.selection_panel.draw(s, (x + w - sel_w, y, sel_w, h), self)
+            dx = self._splitter("split_selection", (x + w - sel_w - _GRIP / 2, y, _GRIP, h), vertical=True)
+            self.selection_width = min(max(self.selection_width - dx, 120.0), max((w - tree_width) / 2, 120.0))
 
     def _draw_left(self, rect) -> None:
         x, y, w, h = rect
@@ -100,6 +109,27 @@ class Workspace:
         self.recordings_panel.draw(self.state, self.viewer, (x, y, w, r_h))
         self.blueprint_panel.draw(self.state, self, (x, y + r_h, w, b_h))
         self.viewer.tree.draw(self.state, (x, y + r_h + b_h, w, h - r_h - b_h))
+        dy = self._splitter("split_blueprint", (x, y + r_h + b_h - _GRIP / 2, w, _GRIP), vertical=False)
+        self.left_split[1] = min(max(self.left_split[1] + dy / max(h, 1.0), 0.1), 0.7)
+
+    def _splitter(self, key: str, rect, vertical: bool) -> float:
+        """A thin grip on a panel border (on top of both panels); returns this frame's drag in pixels."""
+        place(rect)
+        imgui.push_style_var(imgui.StyleVar_.window_padding.value, imgui.ImVec2(0, 0))
+        imgui.push_style_var(imgui.StyleVar_.window_min_size.value, imgui.ImVec2(1, 1))
+        imgui.begin(f"##{key}", None, PANEL_FLAGS | _GRIP_FLAGS)
+        imgui.pop_style_var(2)
+        imgui.internal.bring_window_to_display_front(imgui.internal.get_current_window())  # above both panels
+        imgui.invisible_button(key, imgui.ImVec2(max(rect[2], 1), max(rect[3], 1)))
+        record_item(self.state, key)
+        moved = 0.0
+        if imgui.is_item_hovered() or imgui.is_item_active():
+            imgui.set_mouse_cursor(imgui.MouseCursor_.resize_ew if vertical else imgui.MouseCursor_.resize_ns)
+        if imgui.is_item_active():
+            d = imgui.get_io().mouse_delta
+            moved = d.x if vertical else d.y
+        imgui.end()
+        return moved
 
     def draw_bottom(self, rect) -> None:
         x, y, w, h = rect

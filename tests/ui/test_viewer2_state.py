@@ -141,6 +141,7 @@ def test_status_bar_shows_the_ingests_stats(mixed_rrd):
     from ui.data_client import Update
 
     with headless_viewer(mixed_rrd) as v:
+
         class FakeLive:  # as if connected (no socket needed: the stats arrive as an event)
             mode = "mirror"
 
@@ -157,3 +158,31 @@ def test_status_bar_shows_the_ingests_stats(mixed_rrd):
         assert "3 producer(s)" in text and "1,234 rows/s" in text
         assert "dropped 7 rows" in text and "refused 2" in text
         v.live = v.client.live = None
+
+
+def drag(viewer, key: str, dx: float, dy: float) -> None:
+    x0, y0, x1, y1 = viewer.state.ui_rects[key]
+    x, y = (x0 + x1) / 2, (y0 + y1) / 2
+    io = imgui.get_io()
+    io.add_mouse_pos_event(x, y)
+    viewer.step()
+    io.add_mouse_button_event(0, True)
+    viewer.step()
+    for i in range(1, 4):
+        io.add_mouse_pos_event(x + dx * i / 3, y + dy * i / 3)
+        viewer.step()
+    io.add_mouse_button_event(0, False)
+    viewer.step()
+
+
+def test_panel_borders_drag_and_their_sizes_persist(mixed_rrd):
+    with headless_viewer(mixed_rrd) as v:
+        ws = v.workspace
+        width, split = ws.selection_width, ws.left_split[1]
+        drag(v, "split_selection", -60, 0)
+        assert ws.selection_width == pytest.approx(width + 60)
+        drag(v, "split_blueprint", 0, 40)
+        assert ws.left_split[1] > split
+        sizes = (ws.selection_width, list(ws.left_split))
+    with headless_viewer(mixed_rrd) as v:
+        assert (v.workspace.selection_width, v.workspace.left_split) == sizes
