@@ -100,7 +100,8 @@ class Server:
             raise ConfigError(f"cannot bind {cfg.endpoint}: {exc}") from None
         self._sock = sock
         self._sync = zmq.Socket.shadow(sock.underlying)
-        self._monitor = sock.get_monitor_socket(zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED)
+        self._monitor = sock.get_monitor_socket(
+            zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_FAILED_AUTH)
         self.endpoint = sock.getsockopt(zmq.LAST_ENDPOINT).decode()
         self.port = int(self.endpoint.rsplit(":", 1)[1])
         if cfg.save is not None:
@@ -220,6 +221,11 @@ class Server:
             elif ev["event"] == zmq.EVENT_DISCONNECTED:
                 self.health.connections = max(0, self.health.connections - 1)
                 self.health.disconnects += 1
+            elif ev["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+                self.health.reject("auth")
+                self._logged["auth"] += 1
+                if self._logged["auth"] <= _LOGGED_PER_CODE:
+                    log.warning("refused a connection: its CURVE key is not in %s", self.config.auth_keys)
 
     def drain(self) -> int:
         """Handle what is queued now (bounded), then acknowledge; returns messages handled."""

@@ -304,10 +304,14 @@ class NetworkSink:
         sock.setsockopt(zmq.RECONNECT_IVL_MAX, 500)
         if self._curve is not None:
             sock.curve_secretkey, sock.curve_publickey, sock.curve_serverkey = self._curve
+        monitor = sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH) if self._curve is not None else None
         sock.connect(self.endpoint)
         poller = zmq.Poller()
         poller.register(sock, zmq.POLLIN)
         poller.register(self._wake_r.fileno(), zmq.POLLIN)
+        if monitor is not None:
+            poller.register(monitor, zmq.POLLIN)
+        warned_auth = False
         last_heard = time.monotonic()
         last_ping = 0.0
         try:
@@ -316,6 +320,7 @@ class NetworkSink:
                     if self._closing:
                         self._report_drops(sock)
                         _try_send(sock, _wire.encode(Bye("producer closing")))
+                        sock.setsockopt(zmq.LINGER, 100)  # let the last words out
                         return
                     now = time.monotonic()
                     busy = bool(self._unsent or self._inflight or self._ping)
@@ -347,8 +352,17 @@ class NetworkSink:
                 if sock in events:
                     last_heard = time.monotonic()
                     self._receive(sock)
+                if monitor is not None and monitor in events:
+                    monitor.recv_multipart()
+                    if not warned_auth:
+                        warned_auth = True
+                        warn_user(f"rerun_zmq: the ingest at {self.endpoint} refused this producer's CURVE key; "
+                                  "nothing is delivered until its public key is in the ingest's --auth-keys folder")
         finally:
-            sock.close(0)
+            if monitor is not None:
+                sock.disable_monitor()
+                monitor.close(0)
+            sock.close()
             self._wake_r.close()
             self._wake_w.close()
 

@@ -33,10 +33,11 @@ def test_curve_admits_known_keys_only(ingest, tmp_path):
     out, err = mallory.communicate(timeout=60)
     assert mallory.returncode == 3, (out, err)  # its flush could not complete
     assert json.loads(out.splitlines()[-1])["acked_rows"] == 0
-    assert "not acknowledged" in err
+    assert "not acknowledged" in err and "refused this producer's CURVE key" in err
     with IngestClient(ing.addr, client_key=allowed / "alice.key_secret", server_key=server_pub) as client:
         stats = client.stats()
     assert [p["rows"] for p in stats["per_producer"]] == [2000]
+    assert stats["rejected_by_code"].get("auth", 0) >= 1
     assert ing.stop() == 0
 
 
