@@ -120,3 +120,29 @@ def test_tabs_container_shows_one_view_and_switches(auto_rrd):
         assert layout.root.active_tab == 1
         v.step()
         assert "plot:metrics" not in v.state.ui_rects
+
+
+def test_views_get_distinct_names():
+    from ui.blueprint import ContainerNode, Layout, ViewNode
+
+    layout = Layout()
+    layout.set_root(
+        ContainerNode(
+            "Horizontal",
+            [ViewNode("TimeSeriesView", "/m"), ViewNode("TextLogView", "/m"), ViewNode("TextLogView", "/m")],
+        ),
+        auto=True,
+    )
+    assert [v.name for v in layout.views()] == ["m", "m (Text log)", "m (2)"]
+    assert [v.view.name for v in layout.views()] == ["m", "m (Text log)", "m (2)"]
+
+
+def test_entity_filter_rules():
+    from ui.blueprint import EntityFilter
+
+    f = EntityFilter(["+ $origin/**", "- /cam/debug/**", "+ /cam/debug/keep", "+ /other"], "/cam")
+    assert f.matches("/cam") and f.matches("/cam/a/b")
+    assert not f.matches("/cam/debug") and not f.matches("/cam/debug/x")
+    assert f.matches("/cam/debug/keep") and f.matches("/other") and not f.matches("/other/child")
+    assert not f.matches("/__blueprint") and not EntityFilter(["+ /**"]).matches("/__x")
+    assert EntityFilter(["+ /**"]).matches("/anything")

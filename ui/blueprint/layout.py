@@ -74,6 +74,7 @@ class Layout:
                 if prev is not None:
                     v.view, v.ui, v.name, v.uid = prev.view, prev.ui, prev.name, prev.uid
         self.root, self.auto = root, auto
+        unique_names(list(ViewNode_iter(root)))
         self.version += 1
 
     def reset_auto(self, state) -> None:
@@ -144,6 +145,22 @@ class Layout:
     def reset_to_code(self) -> None:
         if self.from_code is not None:
             self.load_json(self.from_code)
+
+
+def unique_names(views: list[ViewNode]) -> None:
+    """Give views sharing a name distinct ones ("motors", "motors (Text log)", "motors (2)")."""
+    from .model import LABEL
+
+    seen: set[str] = set()
+    for v in views:
+        name = v.name
+        if name in seen:
+            name = f"{v.name} ({LABEL[v.kind]})"
+            n = 2
+            while name in seen:
+                name, n = f"{v.name} ({n})", n + 1
+            v.name = v.view.name = name
+        seen.add(name)
 
 
 def ViewNode_iter(root):  # noqa: N802 - a generator over the views of a subtree

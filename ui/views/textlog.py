@@ -114,7 +114,7 @@ class TextLogView:
                     imgui.text_colored(imgui.ImVec4(*LEVEL_COLORS.get(level, (0.8, 0.8, 0.8, 1.0))), level)
                     imgui.table_next_column()
                     imgui.text(text)
-                    if imgui.is_item_hovered():
+                    if not state.options.screenshot_to and imgui.is_item_hovered():
                         imgui.set_tooltip(f"{format_time(t, kind)}  {path}  [{level}]\n{text}")
             if getattr(self, "_scroll", False) and node.ui.get("follow", True):
                 imgui.set_scroll_here_y(1.0)

@@ -181,7 +181,8 @@ class TimeSeriesView:
                 lines.append(f"{name.split('##')[0]}: {values[j]:.6g}")
         if len(self.series) > _TOOLTIP_SERIES:
             lines.append(f"... {len(self.series) - _TOOLTIP_SERIES} more series")
-        imgui.set_tooltip("\n".join(lines))
+        if not state.options.screenshot_to:  # a screenshot shows the data, not the pointer's tooltip
+            imgui.set_tooltip("\n".join(lines))
         if imgui.is_mouse_released(0) and imgui.get_io().mouse_drag_max_distance_sqr[0] <= 16:
             state.time.playing = state.time.follow = False
             playback.set_cursor(state, t, user=False)

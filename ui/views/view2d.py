@@ -147,7 +147,7 @@ class View2D:
         node.view.hovered = None
         if hovered and "_xform" in node.ui:
             node.view.hovered = self.pick(node, (io.mouse_pos.x, io.mouse_pos.y))
-            if node.view.hovered is not None:
+            if node.view.hovered is not None and not state.options.screenshot_to:
                 imgui.set_tooltip(f"{node.view.hovered[0]}  #{node.view.hovered[1]}")
             if imgui.is_item_deactivated() and io.mouse_drag_max_distance_sqr[0] < 16:
                 if node.view.hovered is not None:
