@@ -146,3 +146,29 @@ def test_entity_filter_rules():
     assert f.matches("/cam/debug/keep") and f.matches("/other") and not f.matches("/other/child")
     assert not f.matches("/__blueprint") and not EntityFilter(["+ /**"]).matches("/__x")
     assert EntityFilter(["+ /**"]).matches("/anything")
+
+
+def test_editor_moves_into_a_container_changes_its_kind_and_sets_an_origin(auto_rrd):
+    with headless_viewer(auto_rrd) as v:
+        layout = v.workspace.layout  # Vertical[cam, Horizontal[metrics, log]]
+        click(v, "bp_node:log")
+        click(v, "bp_move_to")
+        v.step()
+        v.step()
+        click(v, "bp_move_to:Vertical")
+        assert [type(c).__name__ for c in layout.root.children] == ["ViewNode", "ContainerNode", "ViewNode"]
+        assert layout.root.children[-1].name == "log"
+        click(v, "bp_node:Vertical")
+        click(v, "bp_container_kind")
+        v.step()
+        v.step()
+        click(v, "bp_container_kind:Tabs")
+        assert layout.root.kind == "Tabs" and layout.root.name == "Tabs"
+        v.step()
+        assert "tab:cam" in v.state.ui_rects
+        click(v, "tab:cam")
+        click(v, "bp_node:cam")
+        type_text(v, "bp_origin", "/cam/points")
+        click(v, "bp_set_origin")
+        node = layout.views()[0]
+        assert node.origin == "/cam/points" and node.includes("/cam/points") and not node.includes("/cam/box")

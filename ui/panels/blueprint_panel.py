@@ -9,74 +9,28 @@ from imgui_bundle import imgui
 from rerun_zmq.blueprint import CONTAINER_KINDS, VIEW_KINDS
 
 from ..blueprint import ContainerNode, ViewNode
-from ..blueprint.filter import toggle_rules
+from ..blueprint.edit import (  # noqa: F401 - re-exported for tests and the bench
+    add_node,
+    containers,
+    move_into,
+    move_node,
+    remove_node,
+    rename_node,
+    rename_node_unique,
+    set_container_kind,
+    set_origin,
+    toggle_entity,
+)
 from ..blueprint.model import LABEL
 from ..state import AppState
 from . import PANEL_FLAGS, place, record_item
 
-_TREE = imgui.TreeNodeFlags_.default_open.value | imgui.TreeNodeFlags_.span_avail_width.value
-
-
-# -- edits (also used by tests and the bench) ------------------------------------------------------
-def add_node(layout, node, parent: ContainerNode | None = None) -> None:
-    """Append ``node`` to ``parent`` (default: the root, wrapped in a Horizontal if it is a view)."""
-    if parent is None:
-        if layout.root is None:
-            layout.root = node
-            layout.edited()
-            return
-        if isinstance(layout.root, ViewNode):
-            layout.root = ContainerNode("Horizontal", [layout.root])
-        parent = layout.root
-    parent.children.append(node)
-    parent.shares = None
-    layout.edited()
-
-
-def remove_node(layout, uid: int) -> None:
-    if layout.root is not None and layout.root.uid == uid:
-        layout.root = None
-    else:
-        parent = layout.parent_of(uid)
-        if parent is None:
-            return
-        parent.children = [c for c in parent.children if c.uid != uid]
-        parent.shares = None
-    layout.edited()
-
-
-def move_node(layout, uid: int, delta: int) -> None:
-    """Move a node up (-1) or down (+1) among its siblings."""
-    parent = layout.parent_of(uid)
-    if parent is None:
-        return
-    kids = parent.children
-    i = next(i for i, c in enumerate(kids) if c.uid == uid)
-    j = min(max(i + delta, 0), len(kids) - 1)
-    kids[i], kids[j] = kids[j], kids[i]
-    if parent.shares and len(parent.shares) == len(kids):
-        parent.shares[i], parent.shares[j] = parent.shares[j], parent.shares[i]
-    layout.edited()
-
-
-def rename_node(layout, uid: int, name: str) -> None:
-    node = layout.find(uid)
-    name = name.strip()
-    if node is None or not name:
-        return
-    taken = {v.name for v in layout.views() if v.uid != uid}
-    base, n = name, 2
-    while isinstance(node, ViewNode) and name in taken:
-        name, n = f"{base} ({n})", n + 1
-    node.name = name
-    if isinstance(node, ViewNode):
-        node.view.name = name
-    layout.edited()
-
-
-def toggle_entity(layout, node: ViewNode, path: str) -> None:
-    node.set_contents(toggle_rules(node.contents, path, node.includes(path)))
-    layout.edited()
+_TREE = (  # a click on the label selects; the arrow (or a double-click) opens and closes
+    imgui.TreeNodeFlags_.default_open.value
+    | imgui.TreeNodeFlags_.span_avail_width.value
+    | imgui.TreeNodeFlags_.open_on_arrow.value
+    | imgui.TreeNodeFlags_.open_on_double_click.value
+)
 
 
 class BlueprintPanel:
@@ -85,6 +39,8 @@ class BlueprintPanel:
         self._name = [""]
         self._name_uid: int | None = None
         self._paths: list[str] = []
+        self._origin = [""]
+        self._origin_uid: int | None = None
         self._paths_key: tuple | None = None
 
     def draw(self, state: AppState, workspace, rect) -> None:
@@ -188,8 +144,18 @@ class BlueprintPanel:
             record_item(state, key)
             imgui.same_line()
         imgui.new_line()
+        self._move_and_kind(state, layout, node)
         if isinstance(node, ViewNode) and state.store is not None:
-            imgui.text_disabled(f"origin {node.origin}; entities:")
+            if self._origin_uid != node.uid:
+                self._origin, self._origin_uid = [node.origin], node.uid
+            imgui.set_next_item_width(max(imgui.get_content_region_avail().x - 60, 60))
+            _, self._origin[0] = imgui.input_text("##origin", self._origin[0])
+            record_item(state, "bp_origin")
+            imgui.same_line()
+            if imgui.small_button("origin"):
+                set_origin(layout, node, self._origin[0])
+            record_item(state, "bp_set_origin")
+            imgui.text_disabled("entities:")
             key = (id(state.store), state.generation)
             if key != self._paths_key:  # entity_paths() sorts every call: once per data change
                 self._paths = [p for p in state.store.entity_paths() if not p.startswith("/__")]
@@ -204,10 +170,24 @@ class BlueprintPanel:
                         toggle_entity(layout, node, path)
                     record_item(state, f"bp_entity:{path}")
 
-
-def rename_node_unique(layout, node: ViewNode) -> None:
-    taken = {v.name for v in layout.views()}
-    base, n = node.name, 2
-    while node.name in taken:
-        node.name, n = f"{base} ({n})", n + 1
-    node.view.name = node.name
+    def _move_and_kind(self, state: AppState, layout, node) -> None:
+        """ "move to" another container; a container's kind."""
+        targets = containers(layout, exclude=node)
+        parent = layout.parent_of(node.uid)
+        imgui.set_next_item_width(150)
+        if imgui.begin_combo("move to", ""):
+            for c in targets:
+                if c is not parent and imgui.selectable(f"{c.name}##{c.uid}", False)[0]:
+                    move_into(layout, node.uid, c)
+                record_item(state, f"bp_move_to:{c.name}")
+            imgui.end_combo()
+        record_item(state, "bp_move_to")
+        if isinstance(node, ContainerNode):
+            imgui.set_next_item_width(150)
+            if imgui.begin_combo("kind", node.kind):
+                for kind in CONTAINER_KINDS:
+                    if imgui.selectable(kind, kind == node.kind)[0] and kind != node.kind:
+                        set_container_kind(layout, node, kind)
+                    record_item(state, f"bp_container_kind:{kind}")
+                imgui.end_combo()
+            record_item(state, "bp_container_kind")
