@@ -18,6 +18,7 @@ Memory bound (``max_bytes_in_flight``, default 100 MiB) over queued plus unackno
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import socket
 import threading
@@ -43,12 +44,17 @@ _WARN_EVERY = 5.0
 
 @dataclasses.dataclass
 class _Out:
+    """One queued chunk; the I/O thread encodes it (so the batcher thread stays quick)."""
+
     seq: int
-    frames: list
+    msg: ChunkMsg | None
+    frames: list | None
+    #: encoded size once ``frames`` is set; until then an estimate (the batch's buffers)
     size: int
     rows: int
     #: sent at least once (the ingest may hold it even if it never acknowledged it)
     sent: bool = False
+    dropped: bool = False
 
 
 @dataclasses.dataclass
@@ -154,8 +160,7 @@ class NetworkSink:
             with self._cv:
                 seq = self._next_seq
                 self._next_seq += 1
-            frames = _wire.encode(dataclasses.replace(msg, batch=part, seq=seq))
-            out = _Out(seq, frames, sum(len(memoryview(f)) for f in frames), part.num_rows)
+            out = _Out(seq, dataclasses.replace(msg, batch=part, seq=seq), None, part.nbytes + 1024, part.num_rows)
             with self._cv:
                 if out.size > self._max_message:
                     self._count_drop(out, f"a single row of {out.size} bytes is over the ingest's message "
@@ -217,6 +222,7 @@ class NetworkSink:
         return True
 
     def _count_drop(self, out: _Out, reason: str) -> None:
+        out.dropped = True
         if out.sent:  # the ingest may have stored it without acknowledging: not "surely lost"
             self.stats.undelivered_rows += out.rows
             reason += " (sent once; may have been stored)"
@@ -316,6 +322,7 @@ class NetworkSink:
         last_ping = 0.0
         try:
             while True:
+                backlog = self._encode_ahead()
                 with self._cv:
                     if self._closing:
                         self._report_drops(sock)
@@ -341,7 +348,7 @@ class NetworkSink:
                             if _try_send(sock, _wire.encode(Flush(self._next_seq - 1))):
                                 last_ping = now
                                 self._ping = False
-                    timeout = 100 if busy or self._need_hello else 1000
+                    timeout = 0 if backlog and self._handshaken else 100 if busy or self._need_hello else 1000
                 events = dict(poller.poll(timeout))
                 if self._wake_r.fileno() in events:
                     try:
@@ -366,9 +373,25 @@ class NetworkSink:
             self._wake_r.close()
             self._wake_w.close()
 
+    def _encode_ahead(self, n: int = 4) -> bool:
+        """Encode the next ``n`` queued chunks outside the lock; returns True if more wait."""
+        with self._cv:
+            todo = [o for o in itertools.islice(self._unsent, 0, n) if o.frames is None]
+        for out in todo:
+            frames = _wire.encode(out.msg)
+            exact = sum(len(memoryview(f)) for f in frames)
+            with self._cv:
+                if not out.dropped:
+                    self._queued_bytes += exact - out.size
+                out.frames, out.msg, out.size = frames, None, exact
+        with self._cv:
+            return any(o.frames is None for o in itertools.islice(self._unsent, 0, n))
+
     def _send_chunks(self, sock: zmq.Socket) -> None:
         while self._unsent:
             out = self._unsent[0]
+            if out.frames is None:
+                return
             if out.size > self._max_message:  # queued before the ingest told us its limit
                 self._unsent.popleft()
                 self._queued_bytes -= out.size
