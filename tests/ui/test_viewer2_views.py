@@ -100,3 +100,19 @@ def test_text_log_filters_levels_search_and_follows_cursor(viewer):
     viewer.state.time.cursor, viewer.state.time.follow = 12, False
     viewer.step()
     assert {log.rows[i][3] for i in log.shown} == {"message 1", "message 10", "message 12"}
+
+
+def test_undrawable_data_is_reported_not_fatal(viewer, monkeypatch):
+    import pyarrow as pa
+
+    def broken(*args, **kwargs):
+        raise pa.ArrowInvalid("bad column")
+
+    monkeypatch.setattr(viewer.state.store, "range", broken)
+    viewer.state.generation += 1
+    frame = viewer.state.frame
+    for _ in range(3):
+        viewer.step()
+    assert viewer.state.frame == frame + 3
+    assert any("view metrics: cannot show its data: bad column" in e for e in viewer.state.errors)
+    assert any("view log: cannot show its data" in e for e in viewer.state.errors)

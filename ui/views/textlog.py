@@ -11,6 +11,7 @@ from imgui_bundle import imgui
 
 from ..panels import PANEL_FLAGS, place, record_item
 from ..timefmt import format_time
+from ._safe import DATA_ERRORS, report
 
 TEXT, LEVEL = "TextLog:text", "TextLog:level"
 LEVEL_COLORS = {
@@ -80,7 +81,11 @@ class TextLogView:
         self._scroll = True
 
     def draw(self, state, node, rect) -> None:
-        self._refresh(state, node)
+        try:
+            self._refresh(state, node)
+        except DATA_ERRORS as exc:
+            report(state, node.name, exc)
+            self.rows, self.times = [], np.zeros(0, dtype=np.int64)
         place(rect)
         imgui.begin(f"{node.name}###view:{node.uid}", None, PANEL_FLAGS)
         self._toolbar(state, node)

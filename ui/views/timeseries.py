@@ -13,6 +13,7 @@ from imgui_bundle import imgui, implot
 from .. import playback
 from ..panels import PANEL_FLAGS, place, record_item
 from ..timefmt import NS, format_time
+from ._safe import DATA_ERRORS, report
 
 SCALARS = "Scalars:scalars"
 _TOOLTIP_SERIES = 8
@@ -127,7 +128,11 @@ class TimeSeriesView:
             self._times = np.unique(np.concatenate([s[2] for s in self.series]))
 
     def draw(self, state, node, rect) -> None:
-        self._refresh(state, node)
+        try:
+            self._refresh(state, node)
+        except DATA_ERRORS as exc:
+            report(state, node.name, exc)
+            self.series, self._plot = [], []
         place(rect)
         imgui.begin(f"{node.name}###view:{node.uid}", None, PANEL_FLAGS | imgui.WindowFlags_.no_scrollbar.value)
         kind = state.time.kind
