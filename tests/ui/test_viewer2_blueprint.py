@@ -172,3 +172,20 @@ def test_editor_moves_into_a_container_changes_its_kind_and_sets_an_origin(auto_
         click(v, "bp_set_origin")
         node = layout.views()[0]
         assert node.origin == "/cam/points" and node.includes("/cam/points") and not node.includes("/cam/box")
+
+
+def test_saved_recording_reopens_with_its_blueprint(bp_rrd, tmp_path):
+    from ui.recording_io import save_recording
+
+    out = str(tmp_path / "resaved.rrd")
+    with headless_viewer(bp_rrd) as v:
+        save_recording(out, v.state.store, v.state.recording_id, v.state.application_id)
+    import shutil
+
+    from ui.persist import state_dir
+
+    shutil.rmtree(state_dir("bp_test"), ignore_errors=True)  # the layout must come from the file
+    with headless_viewer(out) as v:
+        assert v.workspace.layout.from_code is not None
+        assert [n.name for n in v.workspace.layout.views()] == ["Camera", "Plots", "Logs"]
+        assert "tree:/__blueprint" not in v.state.ui_rects
