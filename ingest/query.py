@@ -95,6 +95,7 @@ class QueryService:
         self._events: list[tuple[str, dict]] = []
         self._rows: dict[tuple[str, str], int] = {}
         self._changed: dict[str, set[str]] = {}
+        self._cleared: set[str] = set()
         self._wake = asyncio.Event()
         self._next_stats = 0.0
         #: recording id -> {(client identity, query id): last Result seq} of ``tail`` queries
@@ -119,6 +120,8 @@ class QueryService:
                 key = (recording_id, ev.entity_path)
                 self._rows[key] = self._rows.get(key, 0) + ev.num_rows
                 self._changed.setdefault(recording_id, set()).add(ev.entity_path)
+                if any(c.startswith("Clear:") for c in ev.components):
+                    self._cleared.add(recording_id)  # may hide data of descendants: re-answer all
             elif isinstance(ev, EntityAdded):
                 self._events.append(("entity_added", {"recording_id": recording_id, "entity_path": ev.entity_path}))
             elif isinstance(ev, TimelineExtended):
@@ -326,6 +329,7 @@ class QueryService:
         events, self._events = self._events, []
         rows, self._rows = self._rows, {}
         changed, self._changed = self._changed, {}
+        cleared, self._cleared = self._cleared, set()
         now = time.monotonic()
         stats = None
         if now >= self._next_stats and any(c.subscribed for c in self.clients.values()):
@@ -352,9 +356,9 @@ class QueryService:
                 if stats is not None:
                     self._send_event(client, "stats", stats)
             for sq in list(client.queries.values()):
-                self._evaluate(client, sq, changed)
+                self._evaluate(client, sq, changed, cleared)
 
-    def _evaluate(self, client: Client, sq: Standing, changed: dict[str, set[str]]) -> None:
+    def _evaluate(self, client: Client, sq: Standing, changed: dict[str, set[str]], cleared: set[str]) -> None:
         rid = self._recording(sq.params)
         if rid is None:
             return
@@ -362,7 +366,7 @@ class QueryService:
             return
         try:
             if sq.op == "latest_at":
-                ents = None if sq.fresh else sorted(changed.get(rid, ()))
+                ents = None if sq.fresh or rid in cleared else sorted(changed.get(rid, ()))
                 self._latest_at(sq, rid, ents)
                 sq.seq += 1
                 self._result(client.identity, sq.query_id, sq.seq, {"done": True, "recording_id": rid})

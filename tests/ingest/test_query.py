@@ -108,3 +108,21 @@ def test_connect_recording_answers_live(ingest):
         assert np.array_equal(np.asarray(table.column("step")), np.arange(150))
     rec.close()
     assert ing.stop() == 0
+
+
+def test_recursive_clear_on_a_parent_updates_a_standing_query_on_its_child(ingest):
+    ing = ingest()
+    rec = producer(ing.addr, "q4")
+    with IngestClient(ing.addr) as client:
+        qid = client.latest_at(timeline="step", time=100, entities=["/a/b"], recording_id="q4")
+        rec.set_time("step", sequence=1)
+        rec.log("a/b", rr.Scalars(1.0))
+        assert rec.flush(10)
+        assert scalar_of(wait_result(client, qid, lambda r: r.params.get("entity") == "/a/b")) == 1.0
+        rec.set_time("step", sequence=2)
+        rec.log("a", rr.Clear(recursive=True))
+        assert rec.flush(10)
+        cleared = wait_result(client, qid, lambda r: r.params.get("entity") == "/a/b")
+        assert cleared.params["times"] == {}  # the child's value is hidden now
+    rec.close()
+    assert ing.stop() == 0
