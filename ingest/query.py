@@ -277,12 +277,12 @@ class QueryService:
             sig = tuple((k, c.index) for k, c in sorted(cells.items()))
             if sq.sent.get(path, ()) == sig:  # unchanged (or still empty): nothing to push
                 continue
-            sq.sent[path] = sig
             sq.seq += 1
             params = {"entity": path, "recording_id": rid, "timeline": timeline, "time": t,
                       "times": {k: c.time for k, c in cells.items()}}
-            self._result(sq.identity, sq.query_id, sq.seq, params, _one_row(cells))
-            sent += 1
+            if self._result(sq.identity, sq.query_id, sq.seq, params, _one_row(cells)):
+                sq.sent[path] = sig  # a push that did not go out is retried when anything changes
+                sent += 1
         return sent
 
     def _range(self, sq: Standing, rid: str) -> None:
@@ -385,5 +385,5 @@ class QueryService:
         client.event_seq += 1
         self.server._send(client.identity, Event(client.event_seq, name, params))
 
-    def _result(self, identity: bytes, query_id: int, seq: int, params: dict, batch=None) -> None:
-        self.server._send(identity, Result(query_id, seq, params, batch))
+    def _result(self, identity: bytes, query_id: int, seq: int, params: dict, batch=None) -> bool:
+        return self.server._send(identity, Result(query_id, seq, params, batch))
