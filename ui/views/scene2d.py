@@ -62,19 +62,33 @@ def decode_image(cells: dict) -> np.ndarray | None:
     return out
 
 
-def build_scene2d(state, keep) -> Scene2D:
-    """Latest-at of every visible entity ``keep(path)`` accepts, as 2D primitives."""
+_ARCHETYPES_2D = {"Points2D", "Boxes2D", "LineStrips2D", "Image"}
+
+
+def candidates(state, keep) -> list[str]:
+    """Visible entities ``keep(path)`` accepts that hold 2D data (live stores: every accepted one)."""
+    st = state.store
+    out = []
+    for path in st.entity_paths():
+        if not keep(path) or not state.is_visible(path):
+            continue
+        if hasattr(st, "components") and not {k.split(":", 1)[0] for k in st.components(path)} & _ARCHETYPES_2D:
+            continue
+        out.append(path)
+    return out
+
+
+def build_scene2d(state, paths: list[str]) -> Scene2D:
+    """Latest-at of ``paths`` (see ``candidates``) at the cursor, as 2D primitives."""
     scene = Scene2D()
     st = state.store
     if st is None:
         return scene
     tl, t = state.time.timeline, state.time.cursor
-    for path in st.entity_paths():
-        if not keep(path) or not state.is_visible(path):
-            continue
+    for path in paths:
         cells = st.latest_at(path, tl, t)
         arche = {k.split(":", 1)[0] for k in cells}
-        if not arche & {"Points2D", "Boxes2D", "LineStrips2D", "Image"}:
+        if not arche & _ARCHETYPES_2D:
             continue
         try:
             _add(scene, path, cells, st.world_transform(path, tl, t))

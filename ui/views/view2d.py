@@ -10,7 +10,7 @@ import numpy as np
 from imgui_bundle import imgui
 
 from ..panels import PANEL_FLAGS, place, record_item
-from .scene2d import Scene2D, build_scene2d
+from .scene2d import Scene2D, build_scene2d, candidates
 
 BACKGROUND = 0xFF1F1A1A  # ABGR
 
@@ -27,20 +27,20 @@ class View2D:
         self.ctx = ctx
         self.scene = Scene2D()
         self._key: tuple | None = None
+        self._paths: list[str] = []
+        self._paths_key: tuple | None = None
         self.textures: dict[str, tuple[tuple, object]] = {}  # entity -> (row id, texture)
 
     def _refresh(self, state, node) -> None:
-        key = (
-            id(state.store),
-            state.generation,
-            state.time.timeline,
-            state.time.cursor,
-            frozenset(state.hidden),
-            tuple(node.contents),
-            node.origin,
-        )
+        if state.store is None:
+            self.scene, self._key = Scene2D(), None
+            return
+        pkey = (id(state.store), state.generation, frozenset(state.hidden), tuple(node.contents), node.origin)
+        if pkey != self._paths_key:  # which entities to query changes with data and filters only
+            self._paths, self._paths_key = candidates(state, node.includes), pkey
+        key = (pkey, state.time.timeline, state.time.cursor)
         if key != self._key:
-            self.scene = build_scene2d(state, node.includes)
+            self.scene = build_scene2d(state, self._paths)
             self._key = key
 
     def _texture(self, path: str, img: np.ndarray, row_id: tuple):
