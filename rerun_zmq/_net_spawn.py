@@ -69,6 +69,15 @@ def start_ingest(port: int, memory_limit: str, host: str = DEFAULT_HOST) -> str:
     return log_path
 
 
+def ensure_ingest(port: int = 9876, memory_limit: str = "75%", host: str = DEFAULT_HOST) -> tuple[str, bool]:
+    """An ingest listening on ``host:port``: ``(address, started_now)``; starts ``rerun-zmq serve`` detached
+    when nothing listens (for ``rerun-zmq`` with no file, before it opens the viewer on that address)."""
+    if is_listening(host, port):
+        return f"{host}:{port}", False
+    start_ingest(port, memory_limit, host)
+    return f"{host}:{port}", True
+
+
 def spawn(rec, *, port: int = 9876, connect_: bool = True, memory_limit: str = "75%", **kwargs) -> None:
     if not isinstance(port, int) or not 0 < port < 65536:
         raise ValueError(f"rr.spawn: port must be in 1..65535, got {port!r}")
