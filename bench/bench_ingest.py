@@ -242,22 +242,32 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="smaller workloads")
     ap.add_argument("--no-rerun", action="store_true")
     ap.add_argument("--no-shards", action="store_true")
+    ap.add_argument("--repeats", type=int, default=3, help="best of N (the machine may be shared)")
     a = ap.parse_args()
     producers, rows = 4, 25_000
     frames, points = (5, 1_000_000) if a.quick else (20, 1_000_000)
-    print(f"1. {producers} producers x {rows:,} small log calls, until acknowledged")
-    ours = bench_small(producers, rows)
-    theirs = None if a.no_rerun else bench_small_rerun(producers, rows)
+    print(f"1. {producers} producers x {rows:,} small log calls, until acknowledged (best of {a.repeats})")
+    ours_runs, theirs_runs = [], []
+    for _ in range(a.repeats):
+        ours_runs.append(bench_small(producers, rows))
+        if not a.no_rerun:
+            theirs_runs.append(bench_small_rerun(producers, rows))
+    ours = max(ours_runs)
+    theirs = max((t for t in theirs_runs if t), default=None)
     if theirs:
-        print(f"  ratio rerun-zmq / rerun: {ours / theirs:.1f}x")
+        print(f"  best: rerun-zmq {ours:,.0f} rows/s, rerun {theirs:,.0f} rows/s: ratio {ours / theirs:.1f}x")
     print("2. 1M-point frames")
-    bench_big(frames, points)
+    bench_big(frames, points, a.repeats)
     print("3. idle")
     bench_idle(2.0 if a.quick else 5.0)
     if not a.no_shards:
-        print("4. shards (workload 1)")
-        two = bench_small(producers, rows, shards=2)
-        print(f"  --shards 2 / --shards 1: {two / ours:.2f}x")
+        print(f"4. shards (workload 1, best of {a.repeats})")
+        one, two = 0.0, 0.0
+        for _ in range(a.repeats):  # alternate, so both see the same background load
+            one = max(one, bench_small(producers, rows, shards=1))
+            two = max(two, bench_small(producers, rows, shards=2))
+        print(f"  best --shards 2 / best --shards 1: {two / one:.2f}x (the ingest process is mostly idle here: "
+              "producers' log calls are the bottleneck on 2 cores)")
     return 0
 
 
