@@ -78,24 +78,47 @@ def candidates(state, keep) -> list[str]:
     return out
 
 
-def build_scene2d(state, paths: list[str]) -> Scene2D:
-    """Latest-at of ``paths`` (see ``candidates``) at the cursor, as 2D primitives."""
+def build_scene2d(state, paths: list[str], memo: dict | None = None) -> Scene2D:
+    """Latest-at of ``paths`` (see ``candidates``) at the cursor, as 2D primitives.
+
+    ``memo`` (entity -> (cells' row ids and transform, its primitives)) lets an entity whose
+    answer did not change since the last build skip its conversion.
+    """
     scene = Scene2D()
     st = state.store
     if st is None:
         return scene
     tl, t = state.time.timeline, state.time.cursor
+    fresh: dict = {}
     for path in paths:
         cells = st.latest_at(path, tl, t)
         arche = {k.split(":", 1)[0] for k in cells}
         if not arche & _ARCHETYPES_2D:
             continue
         try:
-            _add(scene, path, cells, st.world_transform(path, tl, t))
+            world = st.world_transform(path, tl, t)
+            key = (tuple(sorted((k, c.row_id, c.time) for k, c in cells.items())), world.tobytes())
+            got = memo.get(path) if memo is not None else None
+            if got is not None and got[0] == key:
+                part = got[1]
+            else:
+                part = Scene2D()
+                _add(part, path, cells, world)
+            fresh[path] = (key, part)
         except (ValueError, TypeError, IndexError, pa.ArrowException) as exc:
             msg = f"cannot draw {path} in 2D: {exc}"
             if msg not in state.errors:
                 state.errors.append(msg)
+            continue
+        scene.points += part.points
+        scene.boxes += part.boxes
+        scene.strips += part.strips
+        scene.images += part.images
+        if part.bounds is not None:
+            scene.grow(*part.bounds)
+    if memo is not None:
+        memo.clear()
+        memo.update(fresh)
     return scene
 
 

@@ -28,6 +28,7 @@ class View2D:
         self.scene = Scene2D()
         self._key: tuple | None = None
         self._paths: list[str] = []
+        self._memo: dict = {}  # entity -> (what its primitives came from, primitives)
         self._paths_key: tuple | None = None
         self.textures: dict[str, tuple[tuple, object]] = {}  # entity -> (row id, texture)
 
@@ -40,7 +41,7 @@ class View2D:
             self._paths, self._paths_key = candidates(state, node.includes), pkey
         key = (pkey, state.time.timeline, state.time.cursor)
         if key != self._key:
-            self.scene = build_scene2d(state, self._paths)
+            self.scene = build_scene2d(state, self._paths, self._memo)
             self._key = key
 
     def _texture(self, path: str, img: np.ndarray, row_id: tuple):
