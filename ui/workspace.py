@@ -195,7 +195,11 @@ class Workspace:
         mx, my = io.mouse_pos.x, io.mouse_pos.y
         if rect[0] <= mx < rect[2] and rect[1] <= my < rect[3] and not imgui.is_any_item_active():
             if node.view.hovered is not None:  # empty space keeps the selection (double-click resets)
-                self.state.selected, self.state.selected_instance = node.view.hovered
+                path, instance = node.view.hovered
+                st = self.state.store
+                if hasattr(st, "components") and "Boxes3D:half_sizes" in st.components(path):
+                    instance //= 12  # boxes are drawn as 12 edges each: the edge's box
+                self.state.selected, self.state.selected_instance = path, instance
 
     def _tab_bar(self, node, bar) -> None:
         place(bar)

@@ -116,3 +116,31 @@ def test_undrawable_data_is_reported_not_fatal(viewer, monkeypatch):
     assert viewer.state.frame == frame + 3
     assert any("view metrics: cannot show its data: bad column" in e for e in viewer.state.errors)
     assert any("view log: cannot show its data" in e for e in viewer.state.errors)
+
+
+def test_clicking_a_3d_box_selects_that_box(tmp_path):
+    import numpy as np
+
+    import rerun_zmq as rr
+
+    path = str(tmp_path / "boxes.rrd")
+    rec = rr.new_recording("boxes3d")
+    rr.save(path, recording=rec)
+    rr.set_time_sequence("frame", 0, recording=rec)
+    rr.log("boxes", rr.Boxes3D(centers=[[-3, 0, 0], [3, 0, 0]], half_sizes=[[1, 1, 1], [1, 1, 1]]), recording=rec)
+    rr.disconnect(recording=rec)
+    with headless_viewer(path) as v:
+        view = v.state.views[0]
+        x0, y0, x1, y1 = v.state.ui_rects[f"view:{view.name}"]
+        size = (x1 - x0, y1 - y0)
+        vp = view.camera.view_proj(size[0] / size[1])
+        corner = np.array([4.0, 1.0, 1.0, 1.0]) @ vp.T  # a corner of the second box
+        sx = x0 + (corner[0] / corner[3] * 0.5 + 0.5) * size[0]
+        sy = y0 + (0.5 - corner[1] / corner[3] * 0.5) * size[1]
+        from imgui_bundle import imgui
+
+        imgui.get_io().add_mouse_pos_event(sx - 2, sy)
+        v.step()
+        click(v, "", at=(sx, sy))
+        assert v.state.selected == "/boxes"
+        assert v.state.selected_instance == 1
