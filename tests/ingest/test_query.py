@@ -126,3 +126,24 @@ def test_recursive_clear_on_a_parent_updates_a_standing_query_on_its_child(inges
         assert cleared.params["times"] == {}  # the child's value is hidden now
     rec.close()
     assert ing.stop() == 0
+
+
+def test_memory_limit_drops_are_pushed_to_viewers(ingest):
+    ing = ingest("--memory-limit", "300KB")
+    with IngestClient(ing.addr) as client:
+        client.subscribe()
+        rec = producer(ing.addr, "q5")
+        for c in range(40):
+            for i in range(200):
+                rec.set_time("step", sequence=c * 200 + i)
+                rec.log("big", rr.Points3D(np.full((10, 3), float(i), dtype=np.float32)))
+            rec.batcher.flush()
+        assert rec.flush(10)
+        dropped = []
+        deadline = time.monotonic() + 10
+        while not dropped:
+            assert time.monotonic() < deadline
+            dropped += [m.params for m in client.poll(1.0) if isinstance(m, Event) and m.name == "data_dropped"]
+        rec.close()
+    assert dropped[0]["recording_id"] == "q5" and dropped[0]["entity_path"] == "/big" and dropped[0]["rows"] > 0
+    assert ing.stop() == 0
