@@ -180,6 +180,10 @@ class DataClient:
 
     def apply(self, update: Update) -> None:
         s = self.state
+        if update.kind in ("hello", "chunk") and update.recording_id:
+            srcs = s.recording_sources.setdefault(update.recording_id, [])
+            if update.source not in srcs:
+                srcs.append(update.source)  # the recordings panel shows where each came from
         if update.kind == "hello":
             if update.value == "recording":
                 self._store_for(update.recording_id, update.application_id)

@@ -73,6 +73,7 @@ class AppState:
     layout: object | None = None  # ui.blueprint.Layout, owned by the Workspace
     save_dialog: str | None = None  # "recording" or "selection": File > Save asked for it
     live_stats: dict = field(default_factory=dict)  # the ingest's last "stats" event (producers, rates)
+    recording_sources: dict[str, list[str]] = field(default_factory=dict)  # recording id -> sources
     #: bumps whenever data was inserted; part of every cache key
     generation: int = 0
     #: source -> (fraction loaded, finished)

@@ -189,3 +189,54 @@ def test_saved_recording_reopens_with_its_blueprint(bp_rrd, tmp_path):
         assert v.workspace.layout.from_code is not None
         assert [n.name for n in v.workspace.layout.views()] == ["Camera", "Plots", "Logs"]
         assert "tree:/__blueprint" not in v.state.ui_rects
+
+
+def test_default_blueprint_applies_to_an_automatic_layout_only(tmp_path):
+    from ui.blueprint import ContainerNode, Layout, ViewNode
+    from ui.state import AppState
+
+    path = str(tmp_path / "default.rrd")
+    import rerun_zmq as rr
+
+    rec = rr.new_recording("default_bp")
+    rr.save(path, recording=rec)
+    rr.send_blueprint(rrb.Blueprint(rrb.TextLogView(origin="/log", name="Only logs")), make_active=False, recording=rec)
+    rr.set_time_sequence("frame", 0, recording=rec)
+    rr.log("log", rr.TextLog("hi"), recording=rec)
+    rr.disconnect(recording=rec)
+    from store import TimelineStore
+
+    from rerun_zmq import _wire
+    from rerun_zmq._rrd import RrdReader
+
+    st = TimelineStore()
+    for msg in RrdReader(path):
+        if isinstance(msg, _wire.ChunkMsg):
+            st.insert(msg.batch)
+    state = AppState(store=st)
+    state.generation = 1
+    auto = Layout()
+    auto.sync(state)
+    assert [v.name for v in auto.views()] == ["Only logs"]
+    mine = Layout()
+    mine.set_root(ContainerNode("Horizontal", [ViewNode("TimeSeriesView", "/")]), auto=False)
+    mine.sync(state)
+    assert [v.kind for v in mine.views()] == ["TimeSeriesView"]  # a user's layout stays
+    mine.reset_to_code()
+    assert [v.name for v in mine.views()] == ["Only logs"]
+
+
+def test_grid_and_shares_geometry():
+    from ui.blueprint import ContainerNode, ViewNode
+    from ui.blueprint.geometry import TAB_BAR, arrange
+
+    views: list = []
+    tabs: list = []
+    grid = ContainerNode("Grid", [ViewNode("TextLogView", f"/v{i}") for i in range(5)])
+    arrange(grid, (0, 0, 300, 200), views, tabs)
+    assert [r for _, r in views][:4] == [(0, 0, 100, 100), (100, 0, 100, 100), (200, 0, 100, 100), (0, 100, 100, 100)]
+    views.clear()
+    h = ContainerNode("Horizontal", [ViewNode("TextLogView", "/a"), ViewNode("TextLogView", "/b")], shares=[1, 3])
+    arrange(ContainerNode("Tabs", [h, ViewNode("TextLogView", "/c")]), (0, 0, 400, 300), views, tabs)
+    assert [r for _, r in views] == [(0, TAB_BAR, 100, 300 - TAB_BAR), (100, TAB_BAR, 300, 300 - TAB_BAR)]
+    assert len(tabs) == 1

@@ -70,6 +70,7 @@ def test_recordings_panel_switches_and_closes(mixed_rrd, dna_rrd):
         s = v.state
         assert len(s.recordings) == 2
         first, second = list(s.recordings)
+        assert s.recording_sources[first] == ["state.rrd"] and s.recording_sources[second] == ["dna.rrd"]
         assert s.recording_id == second
         click(v, f"rec:{first}")
         assert s.recording_id == first and s.application_id == "state_test"

@@ -51,7 +51,7 @@ class ViewNode:
 
     def to_json(self) -> dict:
         d = {"type": self.kind, "origin": self.origin, "contents": list(self.contents), "name": self.name}
-        ui = dict(self.ui)
+        ui = {k: v for k, v in self.ui.items() if not k.startswith("_")}  # "_x": this run only
         if self.kind == "Spatial3DView":
             ui["camera"] = camera_json(self.view.camera)
             ui["show_grid"] = self.view.show_grid

@@ -15,6 +15,7 @@ def close_recording(viewer, recording_id: str) -> None:
     client.stores.pop(recording_id, None)
     client.times.pop(recording_id, None)
     s.recordings.pop(recording_id, None)
+    s.recording_sources.pop(recording_id, None)
     if s.recording_id != recording_id:
         return
     s.recording_id = None
@@ -43,7 +44,7 @@ class RecordingsPanel:
                 viewer.switch_recording(rid)
             record_item(state, f"rec:{rid}")
             if imgui.is_item_hovered():
-                sources = ", ".join(state.sources.get(rid, ())) if hasattr(state, "sources") else ""
+                sources = ", ".join(state.recording_sources.get(rid, ()))
                 imgui.set_tooltip(f"application {app_id}\nrecording {rid}" + (f"\nfrom {sources}" if sources else ""))
             imgui.pop_id()
         imgui.end()
