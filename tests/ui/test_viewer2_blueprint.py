@@ -204,10 +204,9 @@ def test_default_blueprint_applies_to_an_automatic_layout_only(tmp_path):
     rr.set_time_sequence("frame", 0, recording=rec)
     rr.log("log", rr.TextLog("hi"), recording=rec)
     rr.disconnect(recording=rec)
-    from store import TimelineStore
-
     from rerun_zmq import _wire
     from rerun_zmq._rrd import RrdReader
+    from store import TimelineStore
 
     st = TimelineStore()
     for msg in RrdReader(path):
