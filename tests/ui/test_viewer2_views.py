@@ -144,3 +144,15 @@ def test_clicking_a_3d_box_selects_that_box(tmp_path):
         click(v, "", at=(sx, sy))
         assert v.state.selected == "/boxes"
         assert v.state.selected_instance == 1
+
+
+def test_time_series_visible_range_is_the_last_n_units(viewer):
+    node = next(n for n in viewer.workspace.layout.views() if n.kind == "TimeSeriesView")
+    ts = viewer.workspace.drawers[node.uid]
+    node.ui["window"] = 5.0
+    viewer.state.time.cursor, viewer.state.time.follow = 12, False
+    viewer.step()
+    assert {int(t) for s in ts.series for t in s[2]} == set(range(7, 13))
+    node.ui["window"] = 0.0
+    viewer.step()
+    assert all(len(s[2]) == 20 for s in ts.series)

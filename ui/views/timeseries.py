@@ -152,7 +152,9 @@ class TimeSeriesView:
             imgui.text_disabled("Time series need the full history: open the recording's file.")
         avail = imgui.get_content_region_avail()
         if implot.begin_plot(f"##plot{node.uid}", imgui.ImVec2(avail.x, max(avail.y, 50))):
-            implot.setup_axes(state.time.timeline or "time", "")
+            # at the live end the plot keeps fitting the data; anywhere else the user pans and zooms
+            fit = implot.AxisFlags_.auto_fit.value if state.time.follow and node.ui.get("window", 0.0) <= 0 else 0
+            implot.setup_axes(state.time.timeline or "time", "", fit, fit)
             flags = implot.Cond_.always.value if node.ui.get("window", 0.0) > 0 else implot.Cond_.once.value
             if node.ui.get("window", 0.0) > 0:
                 c = to_x(state.time.cursor, kind)
