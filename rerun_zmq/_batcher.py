@@ -41,6 +41,9 @@ class BatcherConfig:
     flush_tick: float = 0.008
     flush_num_bytes: int = 2 * 1024 * 1024
     flush_num_rows: int = 2**62
+    #: logged bytes not yet handed to the sink above which ``rr.log`` waits (back-pressure from a
+    #: blocked sink reaches the logging thread instead of growing memory without bound)
+    max_backlog_bytes: int = 64 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> BatcherConfig:
@@ -50,6 +53,7 @@ class BatcherConfig:
             flush_tick=_env_float("RERUN_ZMQ_FLUSH_TICK_SECS", d.flush_tick),
             flush_num_bytes=int(_env_float("RERUN_ZMQ_FLUSH_NUM_BYTES", d.flush_num_bytes)),
             flush_num_rows=int(_env_float("RERUN_ZMQ_FLUSH_NUM_ROWS", d.flush_num_rows)),
+            max_backlog_bytes=int(_env_float("RERUN_ZMQ_MAX_BACKLOG_BYTES", d.max_backlog_bytes)),
         )
 
 
@@ -108,6 +112,7 @@ class Batcher:
     def config(self, config: BatcherConfig) -> None:
         self._config = config
         self._max_bytes, self._max_rows = config.flush_num_bytes, config.flush_num_rows
+        self._max_backlog = max(config.max_backlog_bytes, 1)
 
     def _init_state(self) -> None:
         self._lock = threading.Lock()
@@ -120,6 +125,11 @@ class Batcher:
         self._sealed: list[dict[tuple, _Acc]] = []
         self._ready: list[pa.RecordBatch] = []
         self._pending_bytes = 0
+        #: bytes pushed since the thread last took the accumulators / bytes of the pass under way
+        self._unemitted = 0
+        self._emitting = 0
+        self._room = threading.Condition(self._lock)
+        self._backlog_warned = False
         self._pending_rows = 0
         self._last_ns = 0
         self._counter = random.getrandbits(62)
@@ -172,6 +182,9 @@ class Batcher:
                 lst.append(b.data)
             self._pending_bytes += size + 32
             self._pending_rows += 1
+            self._unemitted += size + 32
+            if self._unemitted + self._emitting > self._max_backlog and self._thread is not None:
+                self._wait_for_room()
             if self._pending_bytes >= self._max_bytes or self._pending_rows >= self._max_rows:
                 # cut here, deterministically: these rows become chunks of their own
                 self._sealed.append(self._accs)
@@ -184,9 +197,28 @@ class Batcher:
                 self._start()
         return ns
 
+    def _wait_for_room(self) -> None:
+        """Called with the lock held by a logging thread: wait until the backlog drains.
+
+        The sink's own policy bounds how long that can take (``block`` drops with a warning after
+        its timeout), so this never waits forever; a long wait is reported once.
+        """
+        self._wake.notify()
+        waited = 0.0
+        while self._unemitted + self._emitting > self._max_backlog and not self._stopping:
+            self._room.wait(1.0)
+            waited += 1.0
+            if waited >= 5.0 and not self._backlog_warned:
+                self._backlog_warned = True
+                if self._on_error is not None:
+                    self._on_error(TimeoutError(
+                        f"logging is waiting: {self._unemitted + self._emitting} bytes are not yet accepted by the "
+                        f"sink (limit {self._max_backlog} bytes of backlog)"))
+
     def push_chunk(self, batch: pa.RecordBatch) -> None:
         """Queue an already-built chunk (``send_columns``) behind the rows logged before it."""
         with self._lock:
+            self._unemitted += batch.nbytes
             self._ready.append(batch)
             if self._thread is None:
                 self._start()
@@ -241,10 +273,15 @@ class Batcher:
                 ready = self._ready
                 self._accs, self._sealed, self._ready = {}, [], []
                 self._pending_bytes = self._pending_rows = 0
+                self._emitting, self._unemitted = self._unemitted, 0
                 target = self._flush_requested
                 stopping = self._stopping
             started = time.perf_counter()
             self._emit(accs, ready)
+            with self._lock:
+                self._emitting = 0
+                self._backlog_warned = False
+                self._room.notify_all()
             if self.on_pass_end is not None:
                 try:
                     self.on_pass_end()

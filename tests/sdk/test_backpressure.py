@@ -1,0 +1,55 @@
+"""A sink that stops accepting data makes rr.log wait (bounded memory) instead of piling rows up."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+import rerun_zmq as rr
+from rerun_zmq._sinks import MemorySink
+from rerun_zmq._wire import ChunkMsg
+
+
+class GateSink(MemorySink):
+    """A memory sink whose ``send`` blocks until ``gate`` is set (like a network sink out of credit)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def send(self, msg):
+        if isinstance(msg, ChunkMsg):
+            self.entered.set()
+            self.gate.wait(30)
+        super().send(msg)
+
+
+def test_log_waits_while_the_sink_is_blocked_then_delivers_everything():
+    config = rr.BatcherConfig(flush_tick=0.001, flush_num_bytes=4096, max_backlog_bytes=16 * 1024)
+    rec = rr.new_recording("backpressure", batcher_config=config)
+    sink = GateSink()
+    rec.set_sink(sink)
+    row = np.zeros(256, dtype=np.float32)  # 1 KiB per row
+    logged = []
+
+    def producer():
+        for i in range(200):
+            rec.log("x", rr.Points3D(row.reshape(-1, 1).repeat(3, axis=1)[:64]))
+            logged.append(i)
+
+    t = threading.Thread(target=producer)
+    t.start()
+    assert sink.entered.wait(30)
+    t.join(1.0)
+    assert t.is_alive(), "rr.log kept going although the sink accepted nothing"
+    held = len(logged)
+    assert held < 200
+    sink.gate.set()
+    t.join(30)
+    assert not t.is_alive()
+    rec.flush()
+    rows = sum(m.batch.num_rows for m in sink.messages() if isinstance(m, ChunkMsg))
+    assert rows == 200
+    rec.close()
