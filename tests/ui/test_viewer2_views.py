@@ -156,3 +156,42 @@ def test_time_series_visible_range_is_the_last_n_units(viewer):
     node.ui["window"] = 0.0
     viewer.step()
     assert all(len(s[2]) == 20 for s in ts.series)
+
+
+def test_2d_view_draws_depth_segmentation_encoded_images_and_arrows(tmp_path):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    import rerun_zmq as rr
+
+    from ._viewer2 import color_count, region
+
+    path = str(tmp_path / "images.rrd")
+    rec = rr.new_recording("images2d")
+    rr.save(path, recording=rec)
+    rr.set_time_sequence("frame", 0, recording=rec)
+    depth = np.tile(np.linspace(1.0, 5.0, 8, dtype=np.float32), (6, 1))
+    rr.log("scene/depth", rr.DepthImage(depth), recording=rec)
+    seg = np.zeros((6, 8), np.uint8)
+    seg[:, 4:] = 3
+    rr.log("scene/seg", rr.SegmentationImage(seg), recording=rec)
+    png = io.BytesIO()
+    Image.fromarray(np.full((6, 8, 3), (250, 120, 20), np.uint8)).save(png, format="PNG")
+    rr.log("other/encoded", rr.EncodedImage(contents=png.getvalue(), media_type="image/png"), recording=rec)
+    rr.log("other/arrows", rr.Arrows2D(vectors=[[6, 4]], origins=[[1, 1]], colors=[0, 255, 255]), recording=rec)
+    rr.disconnect(recording=rec)
+    with headless_viewer(path) as v:
+        views = {n.origin: n for n in v.workspace.layout.views()}
+        assert set(views) == {"/scene", "/other"} and {n.kind for n in views.values()} == {"Spatial2DView"}
+        v.step()
+        img = v.screenshot()
+        scene = region(img, v.state.ui_rects["view:scene"])
+        assert color_count(scene, (255, 255, 255), 3) > 10  # nearest depth: white
+        from ui.scene import auto_color
+
+        assert color_count(scene, auto_color("class 3")[:3], 3) > 10
+        other = region(img, v.state.ui_rects["view:other"])
+        assert color_count(other, (250, 120, 20), 3) > 10
+        assert color_count(other, (0, 255, 255), 40) > 10

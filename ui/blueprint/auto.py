@@ -13,7 +13,7 @@ from .model import ContainerNode, ViewNode
 
 _3D = ("Points3D", "LineStrips3D", "Boxes3D", "Arrows3D")
 _2D = ("Points2D", "LineStrips2D", "Boxes2D", "Arrows2D")
-_IMAGE = ("Image", "DepthImage", "EncodedImage")
+_IMAGE = ("Image", "DepthImage", "SegmentationImage", "EncodedImage")
 
 
 def classify(components: list[str]) -> set[str]:

@@ -12,8 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..scene import _colors, _floats, _fsl
-
-_DTYPES = {"uint8", "uint16", "uint32", "int8", "int16", "int32", "float16", "float32", "float64"}
+from . import images2d
 
 
 @dataclass
@@ -37,32 +36,7 @@ def _xy(world: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return (pts @ world[:2, :2].T + world[:2, 3]).astype(np.float32)
 
 
-def decode_image(cells: dict) -> np.ndarray | None:
-    """``Image:buffer`` + ``Image:format`` -> (h, w, 4) uint8 RGBA (floats scaled from [0, 1])."""
-    buf, fmt = cells.get("Image:buffer"), cells.get("Image:format")
-    if buf is None or fmt is None or not len(buf.values) or not len(fmt.values):
-        return None
-    f = fmt.values[0].as_py()
-    w, h, c, dtype = int(f["width"]), int(f["height"]), int(f["channels"]), str(f["datatype"])
-    if dtype not in _DTYPES:
-        raise ValueError(f"image datatype {dtype!r} is not drawable")
-    raw = np.frombuffer(buf.values[0].as_buffer(), dtype=np.dtype(dtype))
-    if raw.size != w * h * c:
-        raise ValueError(f"image buffer holds {raw.size} values, format says {w}x{h}x{c}")
-    img = raw.reshape(h, w, c)
-    if img.dtype.kind == "f":
-        img = np.clip(img * 255.0, 0, 255)
-    elif img.dtype.itemsize > 1:
-        img = img >> (8 * (img.dtype.itemsize - 1))
-    img = img.astype(np.uint8)
-    out = np.full((h, w, 4), 255, dtype=np.uint8)
-    out[..., :3] = img[..., :3] if c >= 3 else img[..., :1]
-    if c == 4:
-        out[..., 3] = img[..., 3]
-    return out
-
-
-_ARCHETYPES_2D = {"Points2D", "Boxes2D", "LineStrips2D", "Image"}
+_ARCHETYPES_2D = {"Points2D", "Boxes2D", "LineStrips2D", "Arrows2D", *images2d.KINDS}
 
 
 def candidates(state, keep) -> list[str]:
@@ -123,13 +97,15 @@ def build_scene2d(state, paths: list[str], memo: dict | None = None) -> Scene2D:
 
 
 def _add(scene: Scene2D, path: str, cells: dict, world: np.ndarray) -> None:
-    if "Image:buffer" in cells:
-        img = decode_image(cells)
+    for kind in images2d.KINDS:
+        img = images2d.decode(cells, kind)
         if img is not None:
-            scene.images.append((path, img, cells["Image:buffer"].row_id))
+            scene.images.append((f"{path}#{kind}", img, images2d.row_id(cells, kind)))
             lo = _xy(world, np.zeros((1, 2), np.float32))[0]
             hi = _xy(world, np.array([[img.shape[1], img.shape[0]]], np.float32))[0]
             scene.grow(np.minimum(lo, hi), np.maximum(lo, hi))
+    if "Arrows2D:vectors" in cells:
+        _arrows(scene, path, cells, world)
     if "Points2D:positions" in cells:
         pos = _xy(world, _fsl(cells["Points2D:positions"].values, 2))
         n = len(pos)
@@ -156,3 +132,27 @@ def _add(scene: Scene2D, path: str, cells: dict, world: np.ndarray) -> None:
         for s in strips:
             if len(s):
                 scene.grow(s.min(axis=0), s.max(axis=0))
+
+
+def _arrows(scene: Scene2D, path: str, cells: dict, world: np.ndarray) -> None:
+    """Each arrow as a shaft strip plus a two-wing head strip, in the arrow's color."""
+    vec = _fsl(cells["Arrows2D:vectors"].values, 2)
+    n = len(vec)
+    origins = np.zeros((n, 2), np.float32)
+    if "Arrows2D:origins" in cells:
+        o = _fsl(cells["Arrows2D:origins"].values, 2)
+        origins[: min(n, len(o))] = o[:n] if len(o) > 1 else o[0]
+    tips = origins + vec
+    colors = _colors(cells, "Arrows2D:colors", n, path)
+    back = -vec * 0.2
+    side = np.c_[-back[:, 1], back[:, 0]] * 0.5
+    strips, cols = [], []
+    for i in range(n):
+        strips.append(_xy(world, np.array([origins[i], tips[i]], np.float32)))
+        strips.append(
+            _xy(world, np.array([tips[i] + back[i] + side[i], tips[i], tips[i] + back[i] - side[i]], np.float32))
+        )
+        cols += [colors[i], colors[i]]
+    scene.strips.append((path, strips, np.array(cols, dtype=np.uint8).reshape(-1, 4)))
+    for s in strips:
+        scene.grow(s.min(axis=0), s.max(axis=0))
