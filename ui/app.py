@@ -257,6 +257,17 @@ def _install_signals(viewer: Viewer) -> None:
         signal.signal(signal.SIGTERM, handler)
 
 
+def _local_ingest() -> str:
+    """``rerun-zmq`` with no file: the ingest on this machine's port, started (detached) if none listens."""
+    from rerun_zmq._api import default_port
+    from rerun_zmq._net_spawn import ensure_ingest
+
+    addr, started = ensure_ingest(default_port())
+    print(f"rerun-zmq: {'started an ingest' if started else 'connected to the ingest'} on {addr}; "
+          f"producers reach it with rr.connect({addr!r}) or rr.spawn()", file=sys.stderr, flush=True)
+    return addr
+
+
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
@@ -271,8 +282,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         for path in opts.files:
             viewer.open_file(path)
-        if opts.connect or not opts.files:
+        if opts.connect:
             viewer.connect(opts.connect)
+        elif not opts.files:
+            viewer.connect(_local_ingest())
         while not viewer.should_close():
             viewer.step()
             if opts.max_frames is not None and viewer.state.frame >= opts.max_frames:
