@@ -195,3 +195,27 @@ def test_2d_view_draws_depth_segmentation_encoded_images_and_arrows(tmp_path):
         other = region(img, v.state.ui_rects["view:other"])
         assert color_count(other, (250, 120, 20), 3) > 10
         assert color_count(other, (0, 255, 255), 40) > 10
+
+
+def test_series_styles_names_colors_and_points(tmp_path):
+    import rerun_zmq as rr
+
+    path = str(tmp_path / "series.rrd")
+    rec = rr.new_recording("series_styles")
+    rr.save(path, recording=rec)
+    rr.log("s/line", rr.SeriesLines(colors=[[10, 200, 30]], names=["speed"]), static=True, recording=rec)
+    rr.log("s/dots", rr.SeriesPoints(markers=["cross"]), static=True, recording=rec)
+    for i in range(5):
+        rr.set_time_sequence("frame", i, recording=rec)
+        rr.log("s/line", rr.Scalars(float(i)), recording=rec)
+        rr.log("s/dots", rr.Scalars(float(-i)), recording=rec)
+        rr.log("s/pair", rr.Scalars([float(i), float(2 * i)]), recording=rec)
+    rr.disconnect(recording=rec)
+    with headless_viewer(path) as v:
+        ts = next(d for d in v.workspace.drawers.values() if type(d).__name__ == "TimeSeriesView")
+        by_name = {s[0].split("##")[0]: s for s in ts.series}
+        assert set(by_name) == {"speed", "/s/dots", "/s/pair[0]", "/s/pair[1]"}
+        assert tuple(by_name["speed"][1][:3]) == (10, 200, 30)
+        assert list(by_name["/s/pair[1]"][3]) == [0.0, 2.0, 4.0, 6.0, 8.0]
+        points = {p[0].split("##")[0]: p[4] for p in ts._plot}
+        assert points == {"speed": False, "/s/dots": True, "/s/pair[0]": False, "/s/pair[1]": False}

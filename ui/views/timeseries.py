@@ -50,7 +50,8 @@ def palette_color(index: int) -> np.ndarray:
     return np.append(PALETTE[index % len(PALETTE)], 255).astype(np.uint8)
 
 
-def _name_and_color(store, path: str, i: int, n: int, index: int) -> tuple[str, np.ndarray]:
+def _name_and_color(store, path: str, i: int, n: int, index: int) -> tuple[str, np.ndarray, str | None]:
+    """Legend name, color and marker (None: a line) of series ``i`` of ``path``."""
     from rerun_zmq._components import unpack_colors
 
     cells = store.latest_at(path, None, 0) if hasattr(store, "range") else {}
@@ -62,13 +63,25 @@ def _name_and_color(store, path: str, i: int, n: int, index: int) -> tuple[str, 
     colors = cells.get("SeriesLines:colors") or cells.get("SeriesPoints:colors")
     if colors is not None and len(colors.values):
         color = unpack_colors(colors.values)[min(i, len(colors.values) - 1)]
-    return name, color
+    marker = None
+    if any(k.startswith("SeriesPoints:") for k in cells) and not any(k.startswith("SeriesLines:") for k in cells):
+        markers = cells.get("SeriesPoints:markers")
+        marker = (
+            markers.values[min(i, len(markers.values) - 1)].as_py() if markers and len(markers.values) else "circle"
+        )
+    return name, color, marker
 
 
-def _spec(rgba, weight: float):
+def _spec(rgba, weight: float, marker: str | None = None):
     spec = implot.Spec()
-    spec.line_color = imgui.ImVec4(*(float(c) for c in rgba))
+    color = imgui.ImVec4(*(float(c) for c in rgba))
+    spec.line_color = color
     spec.line_weight = weight
+    if marker is not None:
+        spec.marker = getattr(implot.Marker_, marker, implot.Marker_.circle).value
+        spec.marker_fill_color = color
+        spec.marker_line_color = color
+        spec.marker_size = 3.0
     return spec
 
 
@@ -106,6 +119,7 @@ class TimeSeriesView:
         t0, t1 = rng
         if window > 0:
             t0, t1 = state.time.cursor - from_x(window, state.time.kind), state.time.cursor
+        markers: list[str | None] = []
         for path in st.entity_paths():
             if not node.includes(path) or not state.is_visible(path) or SCALARS not in st.components(path):
                 continue
@@ -120,10 +134,14 @@ class TimeSeriesView:
             starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
             for i in range(width):
                 ok = lengths > i
-                name, color = _name_and_color(st, path, i, width, len(self.series))
+                name, color, marker = _name_and_color(st, path, i, width, len(self.series))
                 self.series.append((name, color, times[ok], flat[starts[ok] + i]))
+                markers.append(marker)
         kind = state.time.kind
-        self._plot = [(n, to_x(t, kind), v, _spec(c / 255.0, 1.5)) for n, c, t, v in self.series]
+        self._plot = [
+            (n, to_x(t, kind), v, _spec(c / 255.0, 1.5, m), m is not None)
+            for (n, c, t, v), m in zip(self.series, markers)
+        ]
         if self.series:
             self._times = np.unique(np.concatenate([s[2] for s in self.series]))
 
@@ -159,8 +177,8 @@ class TimeSeriesView:
             if node.ui.get("window", 0.0) > 0:
                 c = to_x(state.time.cursor, kind)
                 implot.setup_axis_limits(implot.ImAxis_.x1.value, float(c) - node.ui["window"], float(c), flags)
-            for name, xs, ys, spec in self._plot:
-                implot.plot_line(name, xs, ys, spec)
+            for name, xs, ys, spec, points in self._plot:
+                (implot.plot_scatter if points else implot.plot_line)(name, xs, ys, spec)
             if state.time.timeline is not None:
                 cursor = np.array([to_x(state.time.cursor, kind)], dtype=np.float64)
                 implot.plot_inf_lines("##cursor", cursor, _spec((1.0, 0.82, 0.31, 1.0), 2.0))
