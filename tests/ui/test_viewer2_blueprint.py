@@ -239,3 +239,26 @@ def test_grid_and_shares_geometry():
     arrange(ContainerNode("Tabs", [h, ViewNode("TextLogView", "/c")]), (0, 0, 400, 300), views, tabs)
     assert [r for _, r in views] == [(0, TAB_BAR, 100, 300 - TAB_BAR), (100, TAB_BAR, 300, 300 - TAB_BAR)]
     assert len(tabs) == 1
+
+
+def test_drag_a_view_onto_a_container_moves_it(auto_rrd):
+    from imgui_bundle import imgui
+
+    with headless_viewer(auto_rrd) as v:
+        layout = v.workspace.layout  # Vertical[cam, Horizontal[metrics, log]]
+        x0, y0, x1, y1 = v.state.ui_rects["bp_node:cam"]
+        tx0, ty0, tx1, ty1 = v.state.ui_rects["bp_node:Horizontal"]
+        io = imgui.get_io()
+        io.add_mouse_pos_event(x0 + 20, (y0 + y1) / 2)
+        v.step()
+        io.add_mouse_button_event(0, True)
+        v.step()
+        for i in range(1, 6):
+            io.add_mouse_pos_event(x0 + 20, (y0 + y1) / 2 + ((ty0 + ty1) / 2 - (y0 + y1) / 2) * i / 5)
+            v.step()
+        v.step()
+        io.add_mouse_button_event(0, False)
+        v.step()
+        v.step()
+        assert [n.name for n in layout.root.children[0].children] == ["metrics", "log", "cam"]
+        assert not layout.auto

@@ -25,6 +25,7 @@ from ..blueprint.model import LABEL
 from ..state import AppState
 from . import PANEL_FLAGS, place, record_item
 
+_DND = "blueprint_node"
 _TREE = (  # a click on the label selects; the arrow (or a double-click) opens and closes
     imgui.TreeNodeFlags_.default_open.value
     | imgui.TreeNodeFlags_.span_avail_width.value
@@ -117,6 +118,7 @@ class BlueprintPanel:
         if imgui.is_item_clicked() and not imgui.is_item_toggled_open():
             self.selected_uid = node.uid
             state.selected, state.selected_instance = None, None  # the selection panel edits the node
+        self._drag_and_drop(layout, node)
         if opened:
             for child in list(getattr(node, "children", [])):
                 self._node(state, layout, child)
@@ -191,3 +193,21 @@ class BlueprintPanel:
                     record_item(state, f"bp_container_kind:{kind}")
                 imgui.end_combo()
             record_item(state, "bp_container_kind")
+
+    def _drag_and_drop(self, layout, node) -> None:
+        """Drag a node onto a container to move it in; onto a view to move it next to that view."""
+        if layout.parent_of(node.uid) is not None and imgui.begin_drag_drop_source():
+            imgui.set_drag_drop_payload_py_id(_DND, node.uid)
+            imgui.text(node.name)
+            imgui.end_drag_drop_source()
+        if imgui.begin_drag_drop_target():
+            payload = imgui.accept_drag_drop_payload_py_id(_DND)
+            if payload is not None and payload.data_id != node.uid:
+                target = node if isinstance(node, ContainerNode) else layout.parent_of(node.uid)
+                if target is not None:
+                    move_into(layout, payload.data_id, target)
+                    if isinstance(node, ViewNode):  # land right after the view it was dropped on
+                        kids = target.children
+                        moved = kids.pop()
+                        kids.insert(next(i for i, c in enumerate(kids) if c.uid == node.uid) + 1, moved)
+            imgui.end_drag_drop_target()
