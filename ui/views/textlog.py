@@ -11,7 +11,7 @@ from imgui_bundle import imgui
 
 from ..panels import PANEL_FLAGS, place, record_item
 from ..timefmt import format_time
-from ._safe import DATA_ERRORS, report
+from . import DATA_ERRORS, report
 
 TEXT, LEVEL = "TextLog:text", "TextLog:level"
 LEVEL_COLORS = {

@@ -13,7 +13,7 @@ from imgui_bundle import imgui, implot
 from .. import playback
 from ..panels import PANEL_FLAGS, place, record_item
 from ..timefmt import NS, format_time
-from ._safe import DATA_ERRORS, report
+from . import DATA_ERRORS, report
 
 SCALARS = "Scalars:scalars"
 _TOOLTIP_SERIES = 8
