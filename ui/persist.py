@@ -90,14 +90,14 @@ class Persistence:
 
     def tick(self, now: float) -> None:
         """Once per frame: follow the active application id, apply a pending timeline, autosave."""
-        if not self.enabled:
-            return
         s = self.ws.state
         if s.application_id != self.app_id:
             self.save()
+            if self.app_id is not None:  # another application: its own layout (saved, from code or automatic)
+                self.ws.layout.forget()
             self.app_id = s.application_id
             self._last_text = None
-            if self.app_id:
+            if self.app_id and self.enabled:
                 try:
                     data = load_state(self.app_id)
                 except ValueError as exc:
@@ -111,7 +111,7 @@ class Persistence:
 
             select_timeline(s, self.pending_timeline)
             self.pending_timeline = None
-        if now - self._last_t >= self.every_s:
+        if self.enabled and now - self._last_t >= self.every_s:
             self._last_t = now
             self.save(only_if_changed=True)
 

@@ -187,3 +187,19 @@ def test_panel_borders_drag_and_their_sizes_persist(mixed_rrd):
         sizes = (ws.selection_width, list(ws.left_split))
     with headless_viewer(mixed_rrd) as v:
         assert (v.workspace.selection_width, v.workspace.left_split) == sizes
+
+
+def test_switching_to_another_application_brings_its_own_layout(mixed_rrd, dna_rrd):
+    from ui.panels.blueprint_panel import rename_node
+
+    with headless_viewer(mixed_rrd, dna_rrd) as v:
+        s = v.state
+        first, second = list(s.recordings)
+        layout = v.workspace.layout
+        rename_node(layout, layout.views()[0].uid, "Mine")  # a user layout for dna_test
+        click(v, f"rec:{first}")
+        v.step()
+        assert [n.kind for n in layout.views()] == ["Spatial2DView", "TimeSeriesView", "TextLogView"]
+        click(v, f"rec:{second}")
+        v.step()
+        assert [n.name for n in layout.views()] == ["Mine"]  # saved when it was left, back again

@@ -98,6 +98,12 @@ class Layout:
             "auto_views": self.auto,
         }
 
+    def forget(self) -> None:
+        """Back to an empty automatic layout (a recording of another application became active)."""
+        self.root, self.auto, self.from_code = None, True, None
+        self._auto_key = self._data_key = None
+        self.version += 1
+
     def edited(self) -> None:
         """A user edit: the layout is no longer automatic."""
         self.auto = False
