@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import time_selection
 from .state import AppState
 from .timefmt import play_rate
 
@@ -67,7 +68,10 @@ def advance(state: AppState, dt: float) -> None:
     if whole <= 0:
         return
     new = t.cursor + whole
-    if new > rng[1]:
+    lo, hi = time_selection.loop_range(state, rng)
+    if t.loop and (new > hi or new < lo):
+        new = lo
+    elif new > rng[1]:
         if t.loop:
             new = rng[0]
         else:

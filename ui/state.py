@@ -37,6 +37,7 @@ class TimeState:
     cursor: int = 0
     playing: bool = False
     loop: bool = False
+    selection: tuple[int, int] | None = None  # time selection (Shift-drag on the scrubber): loop / save range
     speed: float = 1.0
     follow: bool = True  # stay at the newest data while at the end (live)
     user_chose: bool = False  # the user picked a timeline; stop auto-switching

@@ -203,3 +203,46 @@ def test_switching_to_another_application_brings_its_own_layout(mixed_rrd, dna_r
         click(v, f"rec:{second}")
         v.step()
         assert [n.name for n in layout.views()] == ["Mine"]  # saved when it was left, back again
+
+
+def test_shift_drag_selects_a_time_range_for_loop_and_save(mixed_rrd, tmp_path):
+    with headless_viewer(mixed_rrd) as v:
+        t = v.state.time
+        x0, y0, x1, y1 = v.state.ui_rects["scrubber"]
+        io = imgui.get_io()
+        y = (y0 + y1) / 2
+        io.add_key_event(imgui.Key.mod_shift, True)
+        io.add_mouse_pos_event(x0 + (x1 - x0) * 0.25, y)
+        v.step()
+        io.add_mouse_button_event(0, True)
+        v.step()
+        for f in (0.4, 0.55, 0.5):
+            io.add_mouse_pos_event(x0 + (x1 - x0) * f, y)
+            v.step()
+        io.add_mouse_button_event(0, False)
+        io.add_key_event(imgui.Key.mod_shift, False)
+        v.step()
+        assert t.selection is not None and t.selection[0] in (4, 5) and t.selection[1] in (9, 10)
+        assert t.cursor == 19  # the cursor did not move
+        lo, hi = t.selection
+        t.loop, t.playing, t.cursor = True, True, hi
+        from ui import playback
+
+        playback.advance(v.state, 0.2)  # 6 frames at 30 frames/s: past the end of the selection
+        assert lo <= t.cursor <= hi
+        t.playing = False
+        io.add_mouse_pos_event(x0 + (x1 - x0) * 0.5, y)  # a right-click clears it
+        v.step()
+        io.add_mouse_button_event(1, True)
+        v.step()
+        io.add_mouse_button_event(1, False)
+        v.step()
+        assert t.selection is None
+        t.selection = (lo, hi)
+        v.state.save_dialog = "selection"
+        v.step()
+        v.step()
+        from ui.timefmt import parse_time
+
+        dialog = v.workspace.save_dialog
+        assert [parse_time(x, "sequence") for x in dialog.range_text] == [lo, hi]

@@ -26,6 +26,8 @@ class SaveDialog:
         if not self.path[0]:
             self.path[0] = str(Path.cwd() / f"{state.application_id or 'recording'}_{rid[:8]}.rrd")
         rng = state.store.time_range(state.time.timeline) if state.store and state.time.timeline else None
+        if mode == "selection" and state.time.selection is not None:
+            rng = state.time.selection  # Shift-drag on the timeline's scrubber
         if rng is not None:
             kind = state.time.kind
             self.range_text = [_plain(format_time(rng[0], kind)), _plain(format_time(rng[1], kind))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from imgui_bundle import imgui
 
-from .. import playback
+from .. import playback, time_selection
 from ..data_client import select_timeline
 from ..state import AppState
 from ..timefmt import format_time
@@ -117,9 +117,12 @@ class TimelinePanel:
             )
         if rng is None:
             return
+        time_selection.draw(dl, state, rng, x0, y0, width, height)
         span = max(rng[1] - rng[0], 1)
         cx = x0 + width * (state.time.cursor - rng[0]) / span
         dl.add_line(imgui.ImVec2(cx, y0), imgui.ImVec2(cx, y0 + height), _col(255, 210, 80), 2.0)
+        if key == "scrubber" and time_selection.handle(state, rng, x0, width):
+            return  # Shift-drag: the time selection, not the cursor
         if imgui.is_item_active():
             mx = imgui.get_io().mouse_pos.x
             frac = min(max((mx - x0) / width, 0.0), 1.0)
