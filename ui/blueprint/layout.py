@@ -69,12 +69,12 @@ class Layout:
     def set_root(self, root, auto: bool) -> None:
         old = {(v.kind, v.origin): v for v in self.views()}
         if auto and root is not None:  # keep the cameras of views that stay
-            for v in ViewNode_iter(root):
+            for v in iter_views(root):
                 prev = old.get((v.kind, v.origin))
                 if prev is not None:
                     v.view, v.ui, v.name, v.uid = prev.view, prev.ui, prev.name, prev.uid
         self.root, self.auto = root, auto
-        unique_names(list(ViewNode_iter(root)))
+        unique_names(list(iter_views(root)))
         self.version += 1
 
     def reset_auto(self, state) -> None:
@@ -169,12 +169,13 @@ def unique_names(views: list[ViewNode]) -> None:
         seen.add(name)
 
 
-def ViewNode_iter(root):  # noqa: N802 - a generator over the views of a subtree
+def iter_views(root):
+    """The views of a subtree, in layout order."""
     if isinstance(root, ViewNode):
         yield root
     elif root is not None:
         for c in root.children:
-            yield from ViewNode_iter(c)
+            yield from iter_views(c)
 
 
 def _auto_key(store) -> tuple:

@@ -86,7 +86,7 @@ class View2D:
             imgui.ButtonFlags_.mouse_button_left.value | imgui.ButtonFlags_.mouse_button_right.value,
         )
         record_item(state, f"view:{node.name}")
-        if not node.ui.get("fitted") and self.scene.bounds is not None or "zoom" not in node.ui:
+        if "zoom" not in node.ui or (not node.ui.get("fitted") and self.scene.bounds is not None):
             self.fit(node, self.scene, size)
         self._interact(state, node, origin, size)
         zoom, (cx, cy) = node.ui["zoom"], node.ui["center"]
