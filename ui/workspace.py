@@ -119,7 +119,8 @@ class Workspace:
         imgui.push_style_var(imgui.StyleVar_.window_min_size.value, imgui.ImVec2(1, 1))
         imgui.begin(f"##{key}", None, PANEL_FLAGS | _GRIP_FLAGS)
         imgui.pop_style_var(2)
-        imgui.internal.bring_window_to_display_front(imgui.internal.get_current_window())  # above both panels
+        if not imgui.is_popup_open("", imgui.PopupFlags_.any_popup_id.value):  # above both panels, not popups
+            imgui.internal.bring_window_to_display_front(imgui.internal.get_current_window())
         imgui.invisible_button(key, imgui.ImVec2(max(rect[2], 1), max(rect[3], 1)))
         record_item(self.state, key)
         moved = 0.0
