@@ -262,3 +262,19 @@ def test_drag_a_view_onto_a_container_moves_it(auto_rrd):
         v.step()
         assert [n.name for n in layout.root.children[0].children] == ["metrics", "log", "cam"]
         assert not layout.auto
+
+
+def test_panel_adds_a_container_and_a_view_into_it(auto_rrd):
+    with headless_viewer(auto_rrd) as v:
+        layout = v.workspace.layout
+        click(v, "bp_add_container")
+        v.step()
+        click(v, "bp_kind:Grid")
+        grid = layout.root.children[-1]
+        assert grid.kind == "Grid" and grid.children == []
+        assert v.workspace.blueprint_panel.selected_uid == grid.uid  # new views go into it
+        click(v, "bp_add_view")
+        v.step()
+        click(v, "bp_kind:TextLogView")
+        assert [c.kind for c in grid.children] == ["TextLogView"]
+        assert [n.name for n in layout.views()][-1] == "Text log"
