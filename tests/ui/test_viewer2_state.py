@@ -246,3 +246,18 @@ def test_shift_drag_selects_a_time_range_for_loop_and_save(mixed_rrd, tmp_path):
 
         dialog = v.workspace.save_dialog
         assert [parse_time(x, "sequence") for x in dialog.range_text] == [lo, hi]
+
+
+def test_file_menu_opens_the_save_dialogs(mixed_rrd):
+    with headless_viewer(mixed_rrd) as v:
+        for item, mode in (("menu_save", "recording"), ("menu_save_selection", "selection")):
+            click(v, "menu_file")
+            v.step()
+            click(v, item)
+            v.step()
+            assert v.workspace.save_dialog.mode == mode
+            assert "save_path" in v.state.ui_rects
+            assert ("save_from" in v.state.ui_rects) == (mode == "selection")
+            click(v, "save_cancel")
+            v.step()
+            assert "save_path" not in v.state.ui_rects

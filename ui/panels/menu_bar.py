@@ -14,13 +14,17 @@ def draw(state: AppState, switch_recording) -> float:
     height = 0.0
     if imgui.begin_main_menu_bar():
         height = imgui.get_window_size().y
-        if imgui.begin_menu("File"):
+        file_open = imgui.begin_menu("File")
+        record_item(state, "menu_file")
+        if file_open:
             if imgui.menu_item("Open...", "Ctrl+O", False)[0]:
                 state.open_dialog = True
             if imgui.menu_item("Save recording...", "Ctrl+S", False, state.store is not None)[0]:
                 state.save_dialog = "recording"
+            record_item(state, "menu_save")
             if imgui.menu_item("Save time selection...", "", False, state.time.timeline is not None)[0]:
                 state.save_dialog = "selection"
+            record_item(state, "menu_save_selection")
             if imgui.menu_item("Quit", "Ctrl+Q", False)[0]:
                 state.quit_requested = True
             imgui.end_menu()

@@ -73,6 +73,7 @@ class SaveDialog:
         imgui.same_line()
         if imgui.button("Cancel"):
             imgui.close_current_popup()
+        record_item(state, "save_cancel")
         if self.message:
             imgui.text_colored(imgui.ImVec4(1.0, 0.6, 0.5, 1.0), self.message)
         imgui.end_popup()
