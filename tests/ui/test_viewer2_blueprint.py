@@ -278,3 +278,20 @@ def test_panel_adds_a_container_and_a_view_into_it(auto_rrd):
         click(v, "bp_kind:TextLogView")
         assert [c.kind for c in grid.children] == ["TextLogView"]
         assert [n.name for n in layout.views()][-1] == "Text log"
+
+
+def test_3d_view_entity_filter_hides_excluded_entities(dna_rrd):
+    from ui.blueprint import ContainerNode, ViewNode
+
+    from ._dna import LEFT, RIGHT, color_mask
+
+    with headless_viewer(dna_rrd) as v:
+        layout = v.workspace.layout
+        left_only = ViewNode("Spatial3DView", "/", ["+ /**", "- /dna/structure/right"], "no right")
+        layout.set_root(ContainerNode("Horizontal", [ViewNode("Spatial3DView", "/", name="all"), left_only]), False)
+        for _ in range(3):
+            v.step()
+        full, filtered = v.gpus["all"].read(), v.gpus["no right"].read()
+        assert color_mask(full, RIGHT).sum() > 100 and color_mask(full, LEFT).sum() > 100
+        assert color_mask(filtered, RIGHT).sum() == 0 and color_mask(filtered, LEFT).sum() > 100
+        assert v.workspace.caches[left_only.uid].scene is not v.scene_cache.scene
