@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Literal
 
 import numpy as np
@@ -87,7 +88,7 @@ def make_schema(
 def row_ids_to_array(row_ids: np.ndarray) -> pa.FixedSizeBinaryArray:
     """``row_ids`` is a (n, 2) uint64 array of (ns, counter) -> fixed_size_binary(16) array."""
     raw = np.ascontiguousarray(row_ids, dtype=">u8")
-    return pa.FixedSizeBinaryArray.from_buffers(ROW_ID_TYPE, len(raw), [None, pa.py_buffer(raw.tobytes())])
+    return pa.FixedSizeBinaryArray.from_buffers(ROW_ID_TYPE, len(raw), [None, pa.py_buffer(raw)])
 
 
 def row_ids_to_numpy(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -173,6 +174,12 @@ def _values_to_arrow(data, arrow_type: pa.DataType) -> pa.Array:
 def concat_instances(datas: Sequence, arrow_type: pa.DataType) -> tuple[pa.Array, np.ndarray]:
     """Concatenate per-row instance data into one flat Arrow array, plus per-row lengths."""
     lengths = np.fromiter((len(d) for d in datas), dtype=np.int64, count=len(datas))
+    if type(datas[0]) is tuple and not pa.types.is_nested(arrow_type):
+        # plain Python values per row (the hot path for one scalar): one Arrow conversion in all
+        try:
+            return pa.array(list(chain.from_iterable(datas)), type=arrow_type), lengths
+        except (TypeError, ValueError, pa.ArrowInvalid):
+            pass  # mixed row forms: convert row by row below
     if all(isinstance(d, np.ndarray) for d in datas):
         joined = datas[0] if len(datas) == 1 else np.concatenate(datas, axis=0)
         return _values_to_arrow(joined, arrow_type), lengths
@@ -185,11 +192,15 @@ def concat_instances(datas: Sequence, arrow_type: pa.DataType) -> tuple[pa.Array
 
 def list_array(values: pa.Array, lengths: np.ndarray, null_mask: np.ndarray | None = None) -> pa.Array:
     """Wrap flat ``values`` into a ``list<T>`` array with one list per length (null where masked)."""
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    if offsets[-1] >= 2**31:
-        raise ChunkError("a chunk column holds more than 2^31 instances; log it in smaller pieces")
-    off = pa.array(offsets.astype(np.int32))
+    n = len(lengths)
+    if n and lengths[0] == 1 and lengths[-1] == 1 and len(values) == n and (lengths == 1).all():
+        off = pa.array(np.arange(n + 1, dtype=np.int32))  # one instance per row: the common case
+    else:
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        if offsets[-1] >= 2**31:
+            raise ChunkError("a chunk column holds more than 2^31 instances; log it in smaller pieces")
+        off = pa.array(offsets.astype(np.int32))
     if null_mask is not None and null_mask.any():
         return pa.ListArray.from_arrays(off, values, mask=pa.array(null_mask))
     return pa.ListArray.from_arrays(off, values)

@@ -96,7 +96,7 @@ def radii(value: Any) -> np.ndarray:
 def scalars(value: Any) -> np.ndarray:
     """Scalars -> float64 ``(n,)`` (the hot path: one Python float)."""
     if type(value) is float:
-        return np.array((value,), dtype=np.float64)
+        return (value,)  # a 1-tuple: the batcher converts all rows' values to Arrow in one call
     return floats(value, np.float64)
 
 
