@@ -295,3 +295,35 @@ def test_3d_view_entity_filter_hides_excluded_entities(dna_rrd):
         assert color_mask(full, RIGHT).sum() > 100 and color_mask(full, LEFT).sum() > 100
         assert color_mask(filtered, RIGHT).sum() == 0 and color_mask(filtered, LEFT).sum() > 100
         assert v.workspace.caches[left_only.uid].scene is not v.scene_cache.scene
+
+
+def test_automatic_layout_follows_new_data_at_most_twice_a_second():
+    from ui.blueprint import Layout
+    from ui.state import AppState
+
+    class Store:
+        """The part of the store API the layout reads."""
+
+        def __init__(self) -> None:
+            self.entities = {"/a": ["Scalars:scalars"]}
+
+        def entity_paths(self):
+            return sorted(self.entities)
+
+        def components(self, path):
+            return {k: None for k in self.entities[path]}
+
+        def latest_at(self, path, timeline, t):
+            raise KeyError(path)
+
+    st = Store()
+    state = AppState(store=st)
+    layout = Layout()
+    layout.sync(state, now=100.0)
+    assert [v.kind for v in layout.views()] == ["TimeSeriesView"]
+    st.entities["/b"] = ["TextLog:text"]
+    state.generation += 1
+    layout.sync(state, now=100.1)  # too soon: postponed
+    assert [v.kind for v in layout.views()] == ["TimeSeriesView"]
+    layout.sync(state, now=100.7)  # no new data, but the postponed regeneration happens
+    assert [v.kind for v in layout.views()] == ["TimeSeriesView", "TextLogView"]

@@ -8,6 +8,7 @@ remain, cameras included). Any user edit turns the automatic layout off.
 from __future__ import annotations
 
 import json
+import time
 
 from rerun_zmq.blueprint import BLUEPRINT_ENTITY, LAYOUT_COMPONENT
 
@@ -15,6 +16,7 @@ from .auto import auto_layout
 from .model import ContainerNode, ViewNode, node_from_json
 
 MODE_COMPONENT = "Blueprint:mode"
+AUTO_EVERY_S = 0.5
 
 
 class Layout:
@@ -24,6 +26,8 @@ class Layout:
         self.from_code: str | None = None  # JSON of the last blueprint applied from the data
         self._auto_key: tuple | None = None
         self._data_key: tuple | None = None
+        self._auto_pending = False
+        self._next_auto = 0.0
         self.version = 0  # bumps on every change (persistence saves when it moved)
 
     # -- walking ---------------------------------------------------------------------------------
@@ -102,6 +106,7 @@ class Layout:
         """Back to an empty automatic layout (a recording of another application became active)."""
         self.root, self.auto, self.from_code = None, True, None
         self._auto_key = self._data_key = None
+        self._auto_pending, self._next_auto = False, 0.0
         self.version += 1
 
     def edited(self) -> None:
@@ -109,19 +114,26 @@ class Layout:
         self.auto = False
         self.version += 1
 
-    def sync(self, state) -> None:
+    def sync(self, state, now: float | None = None) -> None:
+        """Apply a blueprint from the data; keep an automatic layout up to date with the data
+        (regenerated at most every ``AUTO_EVERY_S`` while entities keep appearing)."""
         store = state.store
         if store is None:
             return
+        now = time.monotonic() if now is None else now
         key = (id(store), state.generation)
-        if key == self._data_key:
+        if key == self._data_key and not (self._auto_pending and now >= self._next_auto):
             return
         self._data_key = key
         self._apply_code_blueprint(state)
         if self.auto and not self.from_code_active():
             akey = _auto_key(store)
-            if akey != self._auto_key:
-                self._auto_key = akey
+            if akey == self._auto_key:
+                self._auto_pending = False
+            elif now < self._next_auto and self.root is not None:
+                self._auto_pending = True  # again once the interval has passed, data or not
+            else:
+                self._auto_key, self._auto_pending, self._next_auto = akey, False, now + AUTO_EVERY_S
                 self.set_root(auto_layout(store, state.time.timeline, state.time.cursor), auto=True)
 
     def from_code_active(self) -> bool:
