@@ -189,3 +189,30 @@ def test_reachable_as_rr_dataframe(dna_path):
     import rerun_zmq as rr
 
     assert rr.dataframe.load_recording(dna_path).application_id == "rerun_example_dna_abacus"
+
+
+def test_grouped_loading_refuses_only_the_bad_chunks(tmp_path):
+    """Small chunks of one entity are merged before insertion; a conflicting group is refused alone."""
+    import numpy as np
+    import pyarrow as pa
+    import pytest
+
+    from rerun_zmq import _wire, dataframe
+    from rerun_zmq._chunk import build_chunk
+    from rerun_zmq._rrd import RrdWriter
+
+    def chunk(i, dtype, values):
+        return build_chunk("/s", np.array([[i, 0]], np.uint64), {"t": ("sequence", np.array([i]))},
+                           {"Scalars:scalars": (dtype, pa.array(values, dtype), np.array([1]))}, ["Scalars"], False)
+
+    path = tmp_path / "mixed.rrd"
+    w = RrdWriter(path)
+    w.write(_wire.Hello("app", "rec", "p"))
+    for i in range(1, 50):
+        w.write(_wire.ChunkMsg("rec", chunk(i, pa.float64(), [float(i)])))
+    w.write(_wire.ChunkMsg("rec", chunk(99, pa.string(), ["not a number"])))
+    w.close()
+    with pytest.warns(Warning, match="stored as"):
+        rec = dataframe.load_recording(path)
+    assert rec.range("/s", timeline="t").num_rows == 49
+    assert len(rec.load_errors) == 1
