@@ -15,6 +15,24 @@ _BINS = 200
 _LABEL = 28  # characters of the entity column
 
 
+_LEVELS = 8  # density bar heights are quantized so that equal neighbours merge into one rectangle
+
+
+def _runs(counts: np.ndarray) -> list[tuple[int, int, int]]:
+    """(first bin, end bin, level 1..8) per run of non-empty bins of equal quantized height.
+
+    Drawing one rectangle per run instead of one per bin: uniform data (the common case) needs a
+    handful of draw calls per row instead of hundreds (it was most of the panels' frame time).
+    """
+    if not len(counts) or counts.max() <= 0:
+        return []
+    levels = np.where(counts > 0, np.maximum(np.ceil(_LEVELS * counts / counts.max()), 1), 0).astype(np.int64)
+    edges = np.flatnonzero(np.diff(levels)) + 1
+    starts = np.concatenate(([0], edges))
+    stops = np.concatenate((edges, [len(levels)]))
+    return [(int(a), int(b), int(levels[a])) for a, b in zip(starts, stops) if levels[a]]
+
+
 def _col(r: int, g: int, b: int, a: int = 255) -> int:
     return (a << 24) | (b << 16) | (g << 8) | r
 
@@ -106,14 +124,12 @@ class TimelinePanel:
         dl = imgui.get_window_draw_list()
         x0, y0 = pos.x, pos.y
         dl.add_rect_filled(imgui.ImVec2(x0, y0), imgui.ImVec2(x0 + width, y0 + height), _col(35, 35, 42))
-        peak = float(counts.max()) if len(counts) and counts.max() > 0 else 1.0
         bw = width / max(len(counts), 1)
-        for i in np.flatnonzero(counts):
-            h = height * (0.3 + 0.7 * counts[i] / peak)
+        color = _col(90, 140, 230, 200)
+        for start, stop, level in _runs(counts):
+            h = height * (0.3 + 0.7 * level / _LEVELS)
             dl.add_rect_filled(
-                imgui.ImVec2(x0 + i * bw, y0 + height - h),
-                imgui.ImVec2(x0 + (i + 1) * bw, y0 + height),
-                _col(90, 140, 230, 200),
+                imgui.ImVec2(x0 + start * bw, y0 + height - h), imgui.ImVec2(x0 + stop * bw, y0 + height), color
             )
         if rng is None:
             return
