@@ -48,6 +48,17 @@ class SummaryMixin:
             raise UnknownEntityError(path)
         return {k: t.value_type for k, t in sorted(ent.component_types.items())} if ent else {}
 
+    def last_time(self, entity_path: str, timeline: str) -> int | None:
+        """Greatest time of any row of ``entity_path`` itself on ``timeline`` (None: no such rows).
+
+        Latest-at answers of an entity cannot differ between two times both at or after the last
+        time of the entity and of each of its ancestors (their Clears and transforms); the viewer
+        uses this to reuse what it built for an entity while the cursor moves.
+        """
+        ent = self._entities.get(canonical_path(entity_path))
+        idx = ent.temporal.get((timeline, ANY_ROW)) if ent else None
+        return idx.max_time if idx else None
+
     def row_counts(self) -> dict[str, int]:
         """Entity -> rows currently held (the entity tree's counts)."""
         return {p: e.num_rows for p, e in sorted(self._entities.items())}
