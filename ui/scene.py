@@ -7,6 +7,7 @@ Built on the render thread from latest-at queries and ``world_transform``; cache
 from __future__ import annotations
 
 import colorsys
+import math
 import zlib
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from rerun_zmq._components import unpack_colors
+from rerun_zmq._entity_path import parent_paths
 
 from .state import AppState
 
@@ -127,39 +129,113 @@ def _view_up(scene: Scene, path: str, cell) -> None:
             scene.up, scene._up_depth = (axis, 1 if code == _UP else -1), depth
 
 
-def build_scene(state: AppState, keep=None) -> Scene:
-    """Query every visible entity at the cursor (that ``keep(path)`` accepts, if given) and turn its
-    archetypes into draw arrays."""
-    from .renderers import ARCHETYPE_BUILDERS
+class EntityMemo:
+    """What ``build_scene`` built per entity, reused while the cursor moves over settled data.
 
+    Once the cursor is at or after the last row of an entity and of each of its ancestors (their
+    transforms and Clears), that entity's latest-at answer and world transform no longer change
+    with the cursor, so its draw arrays are reused instead of queried and rebuilt. Everything is
+    forgotten when the data (generation), the store or the timeline changes.
+    """
+
+    def __init__(self) -> None:
+        self.key: tuple | None = None
+        self.parts: dict[str, Scene] = {}
+        self._settled: dict[str, float] = {}
+        self._last: dict[str, float] = {}
+
+    def reset_if_stale(self, key: tuple) -> None:
+        if key != self.key:
+            self.key = key
+            self.parts.clear()
+            self._settled.clear()
+            self._last.clear()
+
+    def settled_from(self, store, path: str, timeline: str | None) -> float:
+        """The time from which ``path``'s answer is constant (-inf: static data only)."""
+        got = self._settled.get(path)
+        if got is None:
+            got = max((self._last_of(store, p, timeline) for p in (*parent_paths(path), path)), default=-math.inf)
+            self._settled[path] = got
+        return got
+
+    def _last_of(self, store, path: str, timeline: str | None) -> float:
+        got = self._last.get(path)
+        if got is None:
+            last_time = getattr(store, "last_time", None)
+            if last_time is None:  # a store that cannot tell (the live query mode): never settled
+                return math.inf
+            t = last_time(path, timeline) if timeline is not None else None
+            got = self._last[path] = -math.inf if t is None else float(t)
+        return got
+
+
+def _merge(scene: Scene, part: Scene) -> None:
+    for name in ("points", "lines"):
+        src, dst = getattr(part, name), getattr(scene, name)
+        aligned = len(src.extra) == len(src.positions)
+        for k, (path, _first, _rows) in enumerate(src.owners):
+            dst.add(path, src.positions[k], src.colors[k], src.extra[k] if aligned else None)
+    for path, (lo, hi) in part.entity_bounds.items():
+        scene._grow(path, np.vstack([lo, hi]))
+    if part.up is not None and part._up_depth < scene._up_depth:
+        scene.up, scene._up_depth = part.up, part._up_depth
+
+
+def build_scene(state: AppState, keep=None, memo: EntityMemo | None = None) -> Scene:
+    """Query every visible entity at the cursor (that ``keep(path)`` accepts, if given) and turn its
+    archetypes into draw arrays; ``memo`` reuses settled entities' arrays between cursor moves."""
     scene = Scene()
     st = state.store
     if st is None:
         return scene
     timeline = state.time.timeline
     t = state.time.cursor
+    if memo is not None:
+        memo.reset_if_stale((id(st), state.generation, timeline))
     for path in st.entity_paths():
         if not state.is_visible(path) or (keep is not None and not keep(path)):
             continue
-        cells = st.latest_at(path, timeline, t)
-        if not cells:
+        if memo is None:
+            _build_entity(state, scene, path, timeline, t)
             continue
-        keys = {k.split(":", 1)[0] for k in cells}
-        if VIEW_XYZ in cells:
-            _view_up(scene, path, cells[VIEW_XYZ])
-        builders = [ARCHETYPE_BUILDERS[a] for a in keys if a in ARCHETYPE_BUILDERS]
-        if not builders:
-            continue
-        try:
-            world = st.world_transform(path, timeline, t)
-            for build in builders:
-                build(scene, path, cells, world)
-        except (ValueError, TypeError, IndexError, pa.ArrowException) as exc:
-            # data the renderers cannot draw: skip the entity, report once, keep the frame
-            msg = f"cannot draw {path}: {exc}"
-            if msg not in state.errors:
-                state.errors.append(msg)
+        settled = t is not None and t >= memo.settled_from(st, path, timeline)
+        part = memo.parts.get(path) if settled else None
+        if part is None:
+            part = Scene()
+            if not _build_entity(state, part, path, timeline, t):
+                continue
+            if settled:
+                memo.parts[path] = part
+        _merge(scene, part)
     return scene
+
+
+def _build_entity(state: AppState, scene: Scene, path: str, timeline: str | None, t) -> bool:
+    """Add ``path``'s drawable archetypes at ``t`` to ``scene``; False if it could not be drawn."""
+    from .renderers import ARCHETYPE_BUILDERS
+
+    st = state.store
+    cells = st.latest_at(path, timeline, t)
+    if not cells:
+        return True
+    keys = {k.split(":", 1)[0] for k in cells}
+    if VIEW_XYZ in cells:
+        _view_up(scene, path, cells[VIEW_XYZ])
+    builders = [ARCHETYPE_BUILDERS[a] for a in keys if a in ARCHETYPE_BUILDERS]
+    if not builders:
+        return True
+    try:
+        world = st.world_transform(path, timeline, t)
+        for build in builders:
+            build(scene, path, cells, world)
+    except (ValueError, TypeError, IndexError, pa.ArrowException) as exc:
+        # data the renderers cannot draw: skip the entity, report once, keep the frame
+        msg = f"cannot draw {path}: {exc}"
+        if msg not in state.errors:
+            state.errors.append(msg)
+        return False
+    return True
 
 
 def pick(

@@ -11,7 +11,7 @@ import numpy as np
 from .renderers.grid import GridRenderer
 from .renderers.linestrips3d import LinesRenderer
 from .renderers.points3d import PointsRenderer
-from .scene import Scene, build_scene
+from .scene import EntityMemo, Scene, build_scene
 from .state import AppState, ViewState
 
 BACKGROUND = (0.10, 0.10, 0.12, 1.0)
@@ -24,6 +24,7 @@ class SceneCache:
         self.key: tuple | None = None
         self.scene = Scene()
         self.version = 0
+        self.memo = EntityMemo()
 
     def get(self, state: AppState) -> Scene:
         key = (
@@ -34,7 +35,7 @@ class SceneCache:
             frozenset(state.hidden),
         )
         if key != self.key:
-            self.scene = build_scene(state)
+            self.scene = build_scene(state, memo=self.memo)
             self.key = key
             self.version += 1
         return self.scene

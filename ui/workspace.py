@@ -49,7 +49,7 @@ class FilteredSceneCache(SceneCache):
         if key != self.key:
             from .scene import build_scene
 
-            self.scene = build_scene(state, keep=self.node.includes)
+            self.scene = build_scene(state, keep=self.node.includes, memo=self.memo)
             self.key = key
             self.version += 1
         return self.scene
