@@ -143,6 +143,7 @@ class EntityMemo:
         self.parts: dict[str, Scene] = {}
         self._settled: dict[str, float] = {}
         self._last: dict[str, float] = {}
+        self._drawable: dict[str, bool] = {}
 
     def reset_if_stale(self, key: tuple) -> None:
         if key != self.key:
@@ -150,6 +151,20 @@ class EntityMemo:
             self.parts.clear()
             self._settled.clear()
             self._last.clear()
+            self._drawable.clear()
+
+    def drawable(self, store, path: str) -> bool:
+        """Whether ``path`` has any component a 3D builder (or the up axis) uses; others need no query."""
+        got = self._drawable.get(path)
+        if got is None:
+            from .renderers import ARCHETYPE_BUILDERS
+
+            components = getattr(store, "components", None)
+            if components is None:
+                return True
+            keys = components(path)
+            got = self._drawable[path] = any(k == VIEW_XYZ or k.split(":", 1)[0] in ARCHETYPE_BUILDERS for k in keys)
+        return got
 
     def settled_from(self, store, path: str, timeline: str | None) -> float:
         """The time from which ``path``'s answer is constant (-inf: static data only)."""
@@ -198,6 +213,8 @@ def build_scene(state: AppState, keep=None, memo: EntityMemo | None = None) -> S
             continue
         if memo is None:
             _build_entity(state, scene, path, timeline, t)
+            continue
+        if not memo.drawable(st, path):
             continue
         settled = t is not None and t >= memo.settled_from(st, path, timeline)
         part = memo.parts.get(path) if settled else None
