@@ -67,6 +67,29 @@ def record_bytes(frames: list) -> list:
     return [head, *frames]
 
 
+_LZ4 = None
+
+
+def _compressible(batch, sample: int = 1 << 16, ratio: float = 0.75) -> bool:
+    """Whether a big chunk is worth compressing, judged on a 64 KiB sample of each column buffer.
+
+    Point clouds and images (noisy floats, pixels) do not shrink and go out raw at disk speed;
+    columns of sequential times and RowIds shrink several-fold and cost less to write compressed.
+    """
+    global _LZ4
+    if _LZ4 is None:
+        _LZ4 = pa.Codec("lz4")
+    raw = packed = 0
+    for column in batch.columns:
+        for buf in column.buffers():
+            if buf is None or buf.size < sample:
+                continue
+            piece = buf.slice((buf.size - sample) // 2, sample)
+            raw += sample
+            packed += _LZ4.compress(piece, asbytes=False).size
+    return raw > 0 and packed < ratio * raw
+
+
 class RrdWriter:
     """Appends messages to an .rrd file; ``close()`` writes the footer index.
 
@@ -115,6 +138,8 @@ class RrdWriter:
                 return "zstd:3"
             if size < COMPRESS_MAX_BYTES:
                 return "zstd:1"
+            if _compressible(msg.batch):
+                return "lz4"  # e.g. send_columns: RowIds and times shrink 2-4x, at ~1-2 GB/s
         return None
 
     def write(self, msg: Message) -> None:

@@ -137,3 +137,29 @@ def test_cli_entry_point_reports_bad_file(tmp_path, subprocess_env):
     proc = subprocess.run([sys.executable, "-m", "rerun_zmq", "rrd", "verify", str(bad)],
                           capture_output=True, text=True, env=subprocess_env, timeout=60)
     assert proc.returncode == 2 and "not an .rrd file" in proc.stderr
+
+
+def test_big_chunks_compress_only_when_a_sample_shrinks(tmp_path):
+    import numpy as np
+    import pyarrow as pa
+
+    from rerun_zmq._chunk import build_chunk
+
+    n = 1 << 19  # 8 MiB of RowIds: over the size where zstd is used
+    rids = np.stack([np.full(n, 1_700_000_000_000_000_000), np.arange(n)], 1).astype(np.uint64)
+    seq = build_chunk("/s", rids, {"t": ("sequence", np.arange(n))},
+                      {"Scalars:scalars": (pa.float64(), pa.array(np.zeros(n)), np.ones(n, np.int64))}, ["S"], False)
+    noise = np.random.default_rng(0).random((n, 3), dtype=np.float32)
+    cloud = build_chunk("/c", rids[:1], {"t": ("sequence", np.arange(1))},
+                        {"Points3D:positions": (pa.list_(pa.float32(), 3),
+                                                pa.FixedSizeListArray.from_arrays(pa.array(noise.reshape(-1)), 3),
+                                                np.array([n]))}, ["Points3D"], False)
+    w = _rrd.RrdWriter(tmp_path / "big.rrd")
+    assert w._compression_for(_wire.ChunkMsg("r", seq)) == "lz4"
+    assert w._compression_for(_wire.ChunkMsg("r", cloud)) is None
+    w.write(_wire.ChunkMsg("r", seq))
+    w.write(_wire.ChunkMsg("r", cloud))
+    w.close()
+    back = [m.batch for m in _rrd.RrdReader(tmp_path / "big.rrd") if isinstance(m, _wire.ChunkMsg)]
+    assert back[0].equals(seq) and back[1].equals(cloud)
+    assert (tmp_path / "big.rrd").stat().st_size < seq.nbytes + cloud.nbytes
