@@ -422,7 +422,8 @@ class NetworkSink:
                 return
             try:
                 msg = _wire.decode(frames)
-            except _wire.WireError as exc:
+                _check_reply(msg)
+            except (_wire.WireError, TypeError) as exc:  # the I/O thread must outlive a bad reply
                 warn_user(f"rerun_zmq: unreadable message from the ingest at {self.endpoint}: {exc}")
                 continue
             with self._cv:
@@ -480,6 +481,19 @@ class NetworkSink:
         if now - self._last_warn >= _WARN_EVERY or self.stats.rejected_rows == rows:
             self._last_warn = now
             warn_user(f"rerun_zmq: the ingest at {self.endpoint} refused data ({msg.code}): {msg.message}")
+
+
+def _check_reply(msg: Message) -> None:
+    """Raise ``TypeError`` if a field the sink uses has the wrong type (decode checks only the names)."""
+    ints = {Ack: ("seq", "rows", "bytes"), Credit: ("bytes",), Error: ("seq",)}.get(type(msg), ())
+    for name in ints:
+        value = getattr(msg, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise TypeError(f"{type(msg).__name__}.{name} must be an int >= 0, got {value!r:.40}")
+    if isinstance(msg, Error) and not (isinstance(msg.code, str) and isinstance(msg.message, str)):
+        raise TypeError("Error.code and Error.message must be strings")
+    if isinstance(msg, Event) and not isinstance(msg.params, dict):
+        raise TypeError(f"Event.params must be an object, got {type(msg.params).__name__}")
 
 
 def _try_send(sock: zmq.Socket, frames: list) -> bool:
