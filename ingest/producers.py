@@ -43,6 +43,12 @@ class Producer:
             self.outstanding[seq] = max(0, self.outstanding[seq] - 1)
             self._advance()
 
+    def finish(self, seq: int) -> None:
+        """``seq`` is over whatever parts are still pending (refused after an internal error)."""
+        if seq in self.outstanding:
+            self.outstanding[seq] = 0
+            self._advance()
+
     def _advance(self) -> None:
         while self.outstanding:
             seq, remaining = next(iter(self.outstanding.items()))

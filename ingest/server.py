@@ -333,10 +333,17 @@ class Server:
         self._touched[p.identity] = p
         targets = self.shard_map.targets(info)
         p.begin(msg.seq, len(targets))
-        rows = self.shards.insert(msg.recording_id, msg.batch, info, msg.seq, targets=targets,
-                                  producer=p, size=size, frames=body)
-        if self._saver is not None:
-            self._saver.write_frames(body, msg)
+        try:
+            rows = self.shards.insert(msg.recording_id, msg.batch, info, msg.seq, targets=targets,
+                                      producer=p, size=size, frames=body)
+            if self._saver is not None:
+                self._saver.write_frames(body, msg)
+        except RejectedMessage:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a store/--save bug: refuse this seq, keep acking the rest
+            log.exception("unexpected error storing chunk %d of %s", msg.seq, p.producer_id)
+            p.finish(msg.seq)
+            raise RejectedMessage(f"internal error storing this chunk: {exc!r}", msg.seq) from None
         if rows is not None:  # stored now (in-process store); worker shards call chunk_stored later
             p.complete(msg.seq)
             self.chunk_stored(p, msg, rows, size)
