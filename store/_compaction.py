@@ -31,9 +31,9 @@ def is_small(chunk: StoredChunk) -> bool:
 
 
 def signature(chunk: StoredChunk) -> tuple:
-    """Chunks with equal signatures can be merged."""
+    """Chunks with equal signatures can be merged (``merge_batches`` needs equal schemas, nullability included)."""
     info = chunk.info
-    cols = tuple((f.name, str(f.type)) for f in chunk.batch.schema)
+    cols = tuple((f.name, str(f.type), f.nullable) for f in chunk.batch.schema)
     return (info.entity_path, info.is_static, tuple(sorted(info.timelines.items())), cols)
 
 

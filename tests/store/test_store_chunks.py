@@ -145,3 +145,17 @@ def test_list_field_nullability_is_not_a_type_change():
     strict = pa.RecordBatch.from_arrays([strict.column(0), strict.column(1), strict.column(2).cast(typ)], schema=schema)
     store.insert(strict)
     assert store.range("/x", "frame", 0, 5).column("Scalars:scalars").to_pylist() == [[1.0], [2.0]]
+
+
+def test_chunks_differing_only_in_field_nullability_compact_without_error():
+    """Compaction used to merge them and raise ArrowInvalid from insert() after storing the chunk."""
+    store = TimelineStore()
+    for i in range(70):
+        chunk = _scalars("/n", [i], [float(i)], start=i + 1)
+        if i % 2:
+            schema = chunk.schema.set(1, chunk.schema.field(1).with_nullable(False))
+            chunk = pa.RecordBatch.from_arrays(chunk.columns, schema=schema)
+        store.insert(chunk)
+    store.compact()
+    assert store.range("/n", "frame", 0, 100).column("frame").to_pylist() == list(range(70))
+    assert store.num_chunks() <= 2
