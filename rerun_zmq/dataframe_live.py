@@ -58,7 +58,8 @@ class LiveRecording(Recording):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"connect_recording: no answer from {self._client.endpoint} in {self._timeout} s")
-            for msg in self._client.poll(remaining):
+            msgs = self._client.poll(remaining)
+            for i, msg in enumerate(msgs):
                 if isinstance(msg, Error) and msg.seq == self._qid:
                     raise ValueError(f"connect_recording: the ingest refused: {msg.message}")
                 if not isinstance(msg, Result) or msg.query_id != self._qid:
@@ -72,6 +73,8 @@ class LiveRecording(Recording):
                         raise ValueError(f"connect_recording: the ingest at {self._client.endpoint} holds no "
                                          "recording yet" + (f" with id {self._wanted!r}" if self._wanted else ""))
                     self._wanted = rid
+                    # live pushes read along with the marker are the next ones ``refresh`` must see
+                    self._client._backlog.extend(msgs[i + 1:])
                     return rid, msg.params.get("application_id", "")
 
     def refresh(self) -> int:
