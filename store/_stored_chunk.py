@@ -60,8 +60,11 @@ class StoredChunk:
         if info is None:
             try:
                 info = parse_chunk(batch)
-            except ChunkError as exc:
-                raise MalformedChunkError(str(exc)) from exc
+            except (ChunkError, ValueError, TypeError) as exc:  # undecodable metadata raises the latter two
+                raise MalformedChunkError(str(exc) or type(exc).__name__) from exc
+        reserved = [k for k in info.components if k.startswith("__")]
+        if reserved:  # the virtual keys below live in the same namespace
+            raise MalformedChunkError(f"component keys starting with '__' are reserved: {reserved}", info.entity_path)
         rid = row_ids_to_numpy(batch.column(0))
         if len(rid) > 1 and not _rows_sorted(rid):
             # the layout says rows are in RowId order; restore it rather than refuse the data

@@ -159,3 +159,34 @@ def test_chunks_differing_only_in_field_nullability_compact_without_error():
     store.compact()
     assert store.range("/n", "frame", 0, 100).column("frame").to_pylist() == list(range(70))
     assert store.num_chunks() <= 2
+
+
+def _one_row(entity, key, dtype, value, start):
+    return build_chunk(entity, np.array([[start, 0]], dtype=np.uint64), {"frame": ("sequence", np.array([1]))},
+                       {key: (dtype, pa.array([value], type=dtype), np.array([1]))}, ["X"], False)
+
+
+def test_reserved_component_keys_are_refused():
+    """A component named like a virtual index key (``__clear_recursive``) acted as a recursive Clear."""
+    store = TimelineStore()
+    store.insert(_one_row("/p/c", "Scalars:scalars", pa.float64(), 1.0, 1))
+    store.insert(_one_row("/q", "Clear:is_recursive", pa.bool_(), False, 2))
+    before = _state(store)
+    for key in ("__clear_recursive", "__any"):
+        with pytest.raises(MalformedChunkError, match="reserved"):
+            store.insert(_one_row("/p", key, pa.bool_(), False, 3))
+    assert _state(store) == before
+    assert store.latest_at("/p/c", "frame", 9)["Scalars:scalars"].values.to_pylist() == [1.0]
+
+
+@pytest.mark.parametrize("meta_key, value", [
+    (b"rz.entity_path", b"\xff\xfe"), (b"rz.layout", b"\xff"), (b"rz.archetypes", b"3"),
+])
+def test_undecodable_metadata_is_a_typed_refusal(meta_key, value):
+    chunk = _scalars("/s", [1], [1.0])
+    meta = dict(chunk.schema.metadata)
+    meta[meta_key] = value
+    store = TimelineStore()
+    with pytest.raises(MalformedChunkError):
+        store.insert(chunk.replace_schema_metadata(meta))
+    assert store.entity_paths() == []
