@@ -322,7 +322,10 @@ class QueryService:
             except asyncio.TimeoutError:
                 pass
             self._wake.clear()
-            self.push()
+            try:
+                self.push()
+            except Exception:  # noqa: BLE001 - one bad push must not end pushes to every viewer
+                log.exception("query service: a push failed")
             await asyncio.sleep(interval)
 
     def push(self) -> None:

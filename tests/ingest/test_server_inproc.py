@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import warnings
 
 import pytest
 
 import rerun_zmq as rr
+from ingest.client import IngestClient
 from ingest.config import config_from_args
 from ingest.server import Server
 from rerun_zmq._errors import RerunZmqWarning
 from rerun_zmq._net import connect
+from rerun_zmq._wire import Event
 
 
 @pytest.fixture
@@ -62,3 +65,29 @@ def test_an_internal_error_refuses_one_chunk_and_later_chunks_are_still_acknowle
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         rec.close()
+
+
+def test_a_failing_push_is_logged_and_later_pushes_still_go_out(server, caplog):
+    push = server.queries.push
+    calls = []
+
+    def push_failing_once() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("push bug")
+        push()
+
+    server.queries.push = push_failing_once
+    with IngestClient(f"127.0.0.1:{server.port}") as client:
+        client.subscribe()
+        rec = rr.new_recording("inproc", recording_id="i2")
+        connect(rec, f"127.0.0.1:{server.port}", flush_timeout_sec=3.0)
+        log_rows(rec, "pushed", 4)
+        assert rec.flush(10)
+        deadline = time.monotonic() + 10
+        names: list[str] = []
+        while "rows_added" not in names and time.monotonic() < deadline:
+            names += [m.name for m in client.poll(0.5) if isinstance(m, Event)]
+        assert "rows_added" in names, "the push task died with its first failure"
+        rec.close()
+    assert len(calls) >= 2
