@@ -199,6 +199,9 @@ class _GroupedLoader:
     A file of many small chunks (busy many-entity logging) loads several times faster when each
     entity's small chunks go into the store as one: every chunk is still validated on its own, and
     a merged group the store refuses is inserted chunk by chunk so that only the bad one is refused.
+    Which of two conflicting chunks (timeline kind, component type) is refused must not depend on
+    the grouping: a chunk disagreeing with one seen before flushes every pending group first, so the
+    store sees them in file order.
     """
 
     GROUP_BYTES = 1 << 20
@@ -210,6 +213,9 @@ class _GroupedLoader:
         self.source = ""
         self._groups: dict[tuple, list] = {}
         self._sizes: dict[tuple, int] = {}
+        #: first timeline kind / component value type seen, per recording (and entity)
+        self._kinds: dict[tuple[str, str], str] = {}
+        self._types: dict[tuple[str, str, str], pa.DataType] = {}
 
     def _store(self, recording_id: str) -> TimelineStore:
         st = self.stores.get(recording_id)
@@ -225,8 +231,12 @@ class _GroupedLoader:
     def add(self, recording_id: str, batch: pa.RecordBatch) -> None:
         try:
             info = parse_chunk(batch)
-        except ChunkError as exc:
-            self._refuse(MalformedChunkError(str(exc)))
+        except (ChunkError, ValueError, TypeError) as exc:  # undecodable metadata raises the latter two
+            self._refuse(MalformedChunkError(str(exc) or type(exc).__name__))
+            return
+        if self._disagrees(recording_id, batch, info):
+            self.finish()  # the chunks before it reach the store first, as in file order
+            self._insert(recording_id, [(batch, info)])
             return
         if batch.nbytes >= self.SMALL_BYTES:
             self._insert(recording_id, [(batch, info)])
@@ -238,6 +248,16 @@ class _GroupedLoader:
         self._sizes[key] = self._sizes.get(key, 0) + batch.nbytes
         if self._sizes[key] >= self.GROUP_BYTES:
             self._flush(key)
+
+    def _disagrees(self, recording_id: str, batch: pa.RecordBatch, info) -> bool:
+        """Whether ``batch`` has a timeline kind or component type other than the first one seen."""
+        out = False
+        for name, kind in info.timelines.items():
+            out |= self._kinds.setdefault((recording_id, name), kind) != kind
+        for key in info.components:
+            typ = batch.schema.field(key).type.value_type
+            out |= self._types.setdefault((recording_id, info.entity_path, key), typ) != typ
+        return out
 
     def _flush(self, key: tuple) -> None:
         group = self._groups.pop(key)
