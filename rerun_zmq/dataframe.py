@@ -9,7 +9,8 @@ Conventions:
   ``"TextLog:text"``, ``"Transform3D:rotation_axis_angle"``.
 - **Time** is given in the timeline's own unit: seconds (``float``/``int``, ``timedelta``; or
   ``datetime`` for timestamp timelines) on ``duration`` and ``timestamp`` timelines (stored as
-  int64 ns), integers on ``sequence`` timelines. ``time=None`` means "the end of the timeline".
+  int64 ns), integers on ``sequence`` timelines. ``time=None`` means "the end of the timeline";
+  ``-inf``/``inf`` (and seconds beyond int64 ns) mean its start/end, ``NaN`` raises ``ValueError``.
 - **latest_at** returns numpy: fixed-size vectors as ``(n, k)`` arrays, colors unpacked to
   ``(n, 4) uint8`` RGBA, strings as ``list[str]``, strips as a list of ``(m, 3)`` arrays. With
   ``clamp=True`` (default) components of one archetype are joined by instance index: a single
@@ -115,11 +116,17 @@ class Recording:
             raise UnknownTimelineError(timeline, list(self.store.timelines()))
         if value is None:
             return default
-        if kind == "sequence":
-            return to_sequence(value)
-        if kind == "duration":
-            return to_duration_ns(value)
-        return to_timestamp_ns(value)
+        if isinstance(value, (float, np.floating)):
+            if np.isnan(value):
+                raise ValueError(f"time on timeline {timeline!r} must be a number, got NaN")
+            if np.isinf(value):  # -inf / inf: the whole timeline
+                return _INT64_MAX if value > 0 else _INT64_MIN
+        conv = to_sequence if kind == "sequence" else to_duration_ns if kind == "duration" else to_timestamp_ns
+        try:
+            t = conv(value)
+        except OverflowError:  # seconds too large for int64 ns
+            return _INT64_MAX if value > 0 else _INT64_MIN
+        return min(max(t, _INT64_MIN), _INT64_MAX)
 
     def latest_at(
         self,
@@ -132,7 +139,7 @@ class Recording:
     ) -> dict[str, Any]:
         """Per component, the latest visible value at ``time`` (``timeline=None``: static data only)."""
         t = 0 if timeline is None else self._time(timeline, time, _INT64_MAX)
-        cells = self.store.latest_at(entity_path, timeline, t, list(components) if components else None)
+        cells = self.store.latest_at(entity_path, timeline, t, None if components is None else list(components))
         out = {k: to_numpy(c.values, k) for k, c in cells.items()}
         return _clamp(out) if clamp else out
 
@@ -148,7 +155,7 @@ class Recording:
         """Rows logged in [start, end]: a column for the timeline, then one column per component."""
         t0 = self._time(timeline, start, _INT64_MIN)
         t1 = self._time(timeline, end, _INT64_MAX)
-        table = self.store.range(entity_path, timeline, t0, t1, list(components) if components else None)
+        table = self.store.range(entity_path, timeline, t0, t1, None if components is None else list(components))
         table = table.drop_columns([ROW_ID])
         kind = self.store.timelines()[timeline]
         if kind != "sequence":

@@ -1,0 +1,45 @@
+"""``Recording`` time conversions and component selection, over a store built in memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from rerun_zmq._chunk import build_chunk
+from rerun_zmq.dataframe import Recording
+from store import TimelineStore
+
+
+@pytest.fixture
+def rec():
+    store = TimelineStore()
+    n = 5
+    rids = np.stack([np.arange(1, n + 1), np.zeros(n)], 1).astype(np.uint64)
+    timelines = {"frame": ("sequence", np.arange(n)), "time": ("duration", np.arange(n) * 1_000_000_000)}
+    comps = {"Points3D:positions": (pa.list_(pa.float32(), 3), pa.array([[i, 0, 0] for i in range(n)],
+                                                                         pa.list_(pa.float32(), 3)), np.ones(n)),
+             "Points3D:radii": (pa.float32(), pa.array(np.arange(n, dtype=np.float32)), np.ones(n))}
+    store.insert(build_chunk("/p", rids, timelines, comps, ["Points3D"], False))
+    return Recording("app", "rec", store)
+
+
+@pytest.mark.parametrize("tl", ["frame", "time"])
+def test_infinite_times_mean_the_whole_timeline(rec, tl):
+    assert rec.range("/p", tl, -np.inf, float("inf")).num_rows == 5
+    assert rec.range("/p", tl, start=float("-inf"), end=2).num_rows == 3
+    assert rec.latest_at("/p", tl, float("inf"))["Points3D:radii"].tolist() == [4.0]
+    assert rec.latest_at("/p", tl, -np.inf) == {}
+    with pytest.raises(ValueError, match="NaN"):
+        rec.latest_at("/p", tl, float("nan"))
+
+
+def test_huge_seconds_clamp_to_the_timeline_end(rec):
+    assert rec.latest_at("/p", "time", 1e300)["Points3D:radii"].tolist() == [4.0]
+    assert rec.range("/p", "time", -1e300, 1e300).num_rows == 5
+
+
+def test_an_empty_component_list_selects_nothing(rec):
+    assert rec.latest_at("/p", "frame", 3, components=[]) == {}
+    assert rec.range("/p", "frame", components=[]).column_names == ["frame"]
+    assert list(rec.latest_at("/p", "frame", 3, components=["Points3D:radii"])) == ["Points3D:radii"]
