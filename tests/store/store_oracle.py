@@ -29,13 +29,16 @@ class Write:
     entity: str
     is_static: bool
     rows: list[Row]
+    #: also write columns (components, timelines) that are null in every row: null means "not logged"
+    null_columns: bool = False
 
 
 def build(write: Write) -> pa.RecordBatch:
     """A chunk for ``write`` (rows sorted by RowId, as the layout requires)."""
     rows = sorted(write.rows, key=lambda r: r.rid)
-    tls = [] if write.is_static else [tl for tl in KINDS if any(r.times.get(tl) is not None for r in rows)]
-    keys = [k for k in KEYS if any(r.comps.get(k) is not None for r in rows)]
+    full = write.null_columns
+    tls = [] if write.is_static else [tl for tl in KINDS if full or any(r.times.get(tl) is not None for r in rows)]
+    keys = [k for k in KEYS if full or any(r.comps.get(k) is not None for r in rows)]
     has_clear = any(r.clear is not None for r in rows)
     comps = [(k, pa.int64()) for k in keys] + ([(CLEAR, pa.bool_())] if has_clear else [])
     schema = make_schema(write.entity, {tl: KINDS[tl] for tl in tls}, comps, ["Test"], write.is_static)

@@ -7,6 +7,9 @@ from store_oracle import KEYS, Row, Write
 
 ENTITIES = ("/a", "/a/b", "/a/b/c", "/d")
 times = st.integers(min_value=0, max_value=12)
+#: the ends of int64 (sequence timeline only: the duration one is scaled to ns)
+EXTREMES = (-(2**63), 2**63 - 1)
+frames = st.one_of(times, times, times, st.sampled_from(EXTREMES))
 
 
 @st.composite
@@ -26,7 +29,7 @@ def writes(draw, max_writes: int = 25) -> list[Write]:
             row = Row(rid)
             if not is_static:
                 row.times = {
-                    "frame": draw(st.one_of(st.none(), times)),
+                    "frame": draw(st.one_of(st.none(), frames)),
                     "time": draw(st.one_of(st.none(), times.map(lambda t: t * 1_000_000))),
                 }
                 if row.times["frame"] is None and row.times["time"] is None:
@@ -39,6 +42,6 @@ def writes(draw, max_writes: int = 25) -> list[Write]:
                 if all(v is None for v in row.comps.values()):
                     row.comps[KEYS[0]] = [counter]
             rows.append(row)
-        out.append(Write(entity, is_static, rows))
+        out.append(Write(entity, is_static, rows, null_columns=draw(st.booleans())))
     # out of order: rows were created in list order, insert them permuted
     return draw(st.permutations(out))

@@ -14,7 +14,7 @@ from store._gc import protected_chunks
 # a loaded 2-core CI machine can be slow to generate examples; that is not a failure
 SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
 
-BIG = 2**62
+BIG = 2**63 - 1  # the end of every timeline
 
 
 def _visible(store, entity, tl, t):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from store_oracle import CLEAR, KINDS, Oracle, build, store_range
-from store_strategies import ENTITIES, writes
+from store_strategies import ENTITIES, EXTREMES, writes
 
 from store import TimelineStore, UnknownEntityError, UnknownTimelineError
 
@@ -44,6 +44,9 @@ def test_latest_at_matches_oracle(ws, queries):
         if tl in store.timelines():
             _check_latest(store, oracle, tl, _scale(tl, t))
             _check_latest(store, oracle, tl, _scale(tl, t))  # second time answered from the cache
+    if "frame" in store.timelines():
+        for t in EXTREMES:
+            _check_latest(store, oracle, "frame", t)
 
 
 @SETTINGS
@@ -55,6 +58,7 @@ def test_range_matches_oracle(ws, t0, width, tl):
     a, b = _scale(tl, t0), _scale(tl, t0 + width)
     for entity in store.entity_paths():
         assert store_range(store.range(entity, tl, a, b), tl) == oracle.range(entity, tl, a, b)
+        assert store_range(store.range(entity, tl, *EXTREMES), tl) == oracle.range(entity, tl, *EXTREMES)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=SLOW_OK)
