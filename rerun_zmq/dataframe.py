@@ -166,7 +166,9 @@ class Recording:
     def world_transform(self, entity_path: str, timeline: str | None, time: Any = None) -> np.ndarray:
         """4x4 ``world_from_entity`` at ``time``: every Transform3D from the root down, composed."""
         t = 0 if timeline is None else self._time(timeline, time, _INT64_MAX)
-        return self.store.world_transform(canonical_path(entity_path), timeline, t)
+        path = canonical_path(entity_path)
+        self.store.components(path)  # UnknownEntityError for a path nothing was logged to (or under)
+        return self.store.world_transform(path, timeline, t)
 
 
 def _clamp(values: dict[str, Any]) -> dict[str, Any]:

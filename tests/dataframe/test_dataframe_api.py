@@ -43,3 +43,16 @@ def test_an_empty_component_list_selects_nothing(rec):
     assert rec.latest_at("/p", "frame", 3, components=[]) == {}
     assert rec.range("/p", "frame", components=[]).column_names == ["frame"]
     assert list(rec.latest_at("/p", "frame", 3, components=["Points3D:radii"])) == ["Points3D:radii"]
+
+
+def test_world_transform_of_an_unknown_entity_is_an_error(rec):
+    """A misspelt path used to answer the identity, as if the entity had no transform."""
+    from store import UnknownEntityError
+
+    with pytest.raises(UnknownEntityError):
+        rec.world_transform("/q", "frame", 1)
+    assert np.allclose(rec.world_transform("/p", "frame", 1), np.eye(4))
+    rec.store.insert(build_chunk("/r/s", np.array([[9, 0]], np.uint64), {"frame": ("sequence", np.array([0]))},
+                                 {"Points3D:radii": (pa.float32(), pa.array([1.0], pa.float32()), np.ones(1))},
+                                 ["Points3D"], False))
+    assert np.allclose(rec.world_transform("/r", "frame", 1), np.eye(4))  # an implicit parent is known
