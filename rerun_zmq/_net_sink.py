@@ -183,13 +183,15 @@ class NetworkSink:
 
     def _make_room(self, size: int) -> None:
         """Called with the lock held: apply the policy until ``size`` more bytes fit."""
-        waited_since = time.monotonic()
+        waited_since, acked = time.monotonic(), self.stats.acked_seq
         while self._queued_bytes + size > self.max_bytes_in_flight and (self._unsent or self._inflight):
             if self.policy == "drop_oldest" and self._drop_oldest(
                     "max_bytes_in_flight reached (policy drop_oldest)", never_sent_only=True):
                 continue
             if self._closing:
                 return
+            if self.stats.acked_seq != acked:  # the ingest is taking data: the timeout counts from now
+                waited_since, acked = time.monotonic(), self.stats.acked_seq
             remaining = waited_since + self.block_timeout_sec - time.monotonic()
             if remaining > 0:
                 self._cv.wait(min(remaining, 1.0))

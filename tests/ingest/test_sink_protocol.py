@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import warnings
 
 import pytest
@@ -79,3 +81,54 @@ def test_malformed_replies_do_not_kill_the_io_thread(fake):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rec.close()
+
+
+def slow_acker(fake: FakeIngest, stop: threading.Event, every: float) -> None:
+    """Handshake, then acknowledge the received chunks one by one, one per ``every`` seconds."""
+    ident, _ = fake.recv(Hello)
+    fake.send(ident, _wire.encode(Ack(0, 0, 0)))
+    fake.send(ident, _wire.encode(Credit(1 << 30)))
+    received: list = []
+    acked = rows = 0
+    next_ack = time.monotonic() + every
+    while not stop.is_set():
+        if fake.sock.poll(10):
+            _, *frames = fake.sock.recv_multipart()
+            msg = _wire.decode(frames)
+            if isinstance(msg, ChunkMsg):
+                received.append(msg)
+        if acked < len(received) and time.monotonic() >= next_ack:
+            rows += received[acked].batch.num_rows
+            acked += 1
+            fake.send(ident, _wire.encode(Ack(received[acked - 1].seq, rows, 0)))
+            next_ack = time.monotonic() + every
+
+
+def test_block_keeps_waiting_while_the_ingest_makes_progress(fake):
+    """A big chunk that needs many acks' worth of room waits past block_timeout_sec as long as acks come."""
+    rec = rr.new_recording("proto", recording_id="p2")
+    # 15 one-row chunks (~1.1 kB each) fill the window; the 400-row one (~18.6 kB) needs 14 acks of room,
+    # which come one per 0.1 s: 1.4 s of steady progress, longer than the 0.8 s block timeout
+    sink = connect(rec, fake.addr, max_bytes_in_flight=20_000, block_timeout_sec=0.8, flush_timeout_sec=5.0)
+    stop = threading.Event()
+    acker = threading.Thread(target=slow_acker, args=(fake, stop, 0.1))
+    acker.start()
+    try:
+        for i in range(15):
+            rec.set_time("step", sequence=i)
+            rec.log("s", rr.Scalars(float(i)))
+            rec.batcher.flush()
+        for i in range(400):
+            rec.set_time("step", sequence=100 + i)
+            rec.log("s", rr.Scalars(float(i)))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert rec.batcher.flush(10)
+            assert sink.flush(10)
+        assert [str(w.message) for w in caught] == []  # no "has not accepted data", no drop
+        assert sink.stats.dropped_rows == 0 and sink.stats.undelivered_rows == 0
+        assert sink.stats.acked_rows == 415
+    finally:
+        stop.set()
+        acker.join(10)
+    rec.close()
