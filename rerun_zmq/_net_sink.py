@@ -21,6 +21,7 @@ import dataclasses
 import itertools
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -196,7 +197,7 @@ class NetworkSink:
             if remaining > 0:
                 self._cv.wait(min(remaining, 1.0))
                 continue
-            warn_user(f"rerun_zmq: the ingest at {self.endpoint} has not accepted data for "
+            _warn(f"rerun_zmq: the ingest at {self.endpoint} has not accepted data for "
                       f"{self.block_timeout_sec:.0f} s and {self._queued_bytes} bytes are pending; "
                       "dropping the oldest to stay within max_bytes_in_flight")
             self._drop_oldest(f"ingest did not accept data for {self.block_timeout_sec} s (policy block)")
@@ -237,7 +238,7 @@ class NetworkSink:
         now = time.monotonic()
         if now - self._last_warn >= _WARN_EVERY:
             self._last_warn = now
-            warn_user(f"rerun_zmq: dropped {self.stats.dropped_rows} rows ({self.stats.dropped_bytes} bytes) "
+            _warn(f"rerun_zmq: dropped {self.stats.dropped_rows} rows ({self.stats.dropped_bytes} bytes) "
                       f"so far for {self.endpoint}: {reason}")
         self._wake()
 
@@ -365,7 +366,7 @@ class NetworkSink:
                     monitor.recv_multipart()
                     if not warned_auth:
                         warned_auth = True
-                        warn_user(f"rerun_zmq: the ingest at {self.endpoint} refused this producer's CURVE key; "
+                        _warn(f"rerun_zmq: the ingest at {self.endpoint} refused this producer's CURVE key; "
                                   "nothing is delivered until its public key is in the ingest's --auth-keys folder")
         finally:
             if monitor is not None:
@@ -426,7 +427,7 @@ class NetworkSink:
                 msg = _wire.decode(frames)
                 _check_reply(msg)
             except (_wire.WireError, TypeError) as exc:  # the I/O thread must outlive a bad reply
-                warn_user(f"rerun_zmq: unreadable message from the ingest at {self.endpoint}: {exc}")
+                _warn(f"rerun_zmq: unreadable message from the ingest at {self.endpoint}: {exc}")
                 continue
             with self._cv:
                 self._on_message(msg)
@@ -482,7 +483,16 @@ class NetworkSink:
         now = time.monotonic()
         if now - self._last_warn >= _WARN_EVERY or self.stats.rejected_rows == rows:
             self._last_warn = now
-            warn_user(f"rerun_zmq: the ingest at {self.endpoint} refused data ({msg.code}): {msg.message}")
+            _warn(f"rerun_zmq: the ingest at {self.endpoint} refused data ({msg.code}): {msg.message}")
+
+
+def _warn(message: str) -> None:
+    """``warn_user`` for the batcher and I/O threads: under ``-W error`` a raised warning there would
+    stop delivery (I/O thread) or lose the chunk being queued (batcher), so it is printed instead."""
+    try:
+        warn_user(message)
+    except Warning:
+        print(message, file=sys.stderr, flush=True)
 
 
 def _check_reply(msg: Message) -> None:

@@ -132,3 +132,23 @@ def test_block_keeps_waiting_while_the_ingest_makes_progress(fake):
         stop.set()
         acker.join(10)
     rec.close()
+
+
+def test_warnings_as_errors_do_not_kill_the_io_thread(fake, capfd):
+    """Under ``-W error`` a warning raised on the I/O thread would end delivery; it is printed instead."""
+    rec = rr.new_recording("proto", recording_id="p3")
+    sink = connect(rec, fake.addr, flush_timeout_sec=5.0)
+    rec.log("s", rr.Scalars(1.0))
+    rec.batcher.flush()
+    ident, _ = fake.recv(Hello)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RerunZmqWarning)
+        fake.send(ident, raw(_wire.Kind.ACK, {"seq": "one", "rows": 0, "bytes": 0}))  # warned on the I/O thread
+        fake.send(ident, _wire.encode(Ack(0, 0, 0)))
+        fake.send(ident, _wire.encode(Credit(1 << 20)))
+        _, chunk = fake.recv(ChunkMsg)
+        fake.send(ident, _wire.encode(Ack(chunk.seq, 1, 100)))
+        assert sink.flush(5.0)
+    assert sink._thread.is_alive() and sink.stats.acked_rows == 1
+    assert "unreadable message" in capfd.readouterr().err
+    rec.close()
