@@ -31,11 +31,13 @@ class Write:
     rows: list[Row]
     #: also write columns (components, timelines) that are null in every row: null means "not logged"
     null_columns: bool = False
+    #: rows in the order drawn instead of RowId order (the store restores RowId order)
+    unsorted: bool = False
 
 
 def build(write: Write) -> pa.RecordBatch:
-    """A chunk for ``write`` (rows sorted by RowId, as the layout requires)."""
-    rows = sorted(write.rows, key=lambda r: r.rid)
+    """A chunk for ``write`` (rows sorted by RowId, as the layout requires, unless ``write.unsorted``)."""
+    rows = list(write.rows) if write.unsorted else sorted(write.rows, key=lambda r: r.rid)
     full = write.null_columns
     tls = [] if write.is_static else [tl for tl in KINDS if full or any(r.times.get(tl) is not None for r in rows)]
     keys = [k for k in KEYS if full or any(r.comps.get(k) is not None for r in rows)]

@@ -42,6 +42,6 @@ def writes(draw, max_writes: int = 25) -> list[Write]:
                 if all(v is None for v in row.comps.values()):
                     row.comps[KEYS[0]] = [counter]
             rows.append(row)
-        out.append(Write(entity, is_static, rows, null_columns=draw(st.booleans())))
+        out.append(Write(entity, is_static, rows, null_columns=draw(st.booleans()), unsorted=draw(st.booleans())))
     # out of order: rows were created in list order, insert them permuted
     return draw(st.permutations(out))
