@@ -238,8 +238,9 @@ class NetworkSink:
         now = time.monotonic()
         if now - self._last_warn >= _WARN_EVERY:
             self._last_warn = now
-            _warn(f"rerun_zmq: dropped {self.stats.dropped_rows} rows ({self.stats.dropped_bytes} bytes) "
-                      f"so far for {self.endpoint}: {reason}")
+            rows = self.stats.dropped_rows + self.stats.undelivered_rows  # given up on, sent or not
+            _warn(f"rerun_zmq: dropped {rows} rows ({self.stats.dropped_bytes} bytes) "
+                  f"so far for {self.endpoint}: {reason}")
         self._wake()
 
     def end_of_pass(self) -> None:

@@ -152,3 +152,26 @@ def test_warnings_as_errors_do_not_kill_the_io_thread(fake, capfd):
     assert sink._thread.is_alive() and sink.stats.acked_rows == 1
     assert "unreadable message" in capfd.readouterr().err
     rec.close()
+
+
+def test_dropping_a_sent_chunk_warns_with_its_rows(fake):
+    """A sent but never acknowledged chunk given up by the block timeout is counted in the warning."""
+    rec = rr.new_recording("proto", recording_id="p4")
+    sink = connect(rec, fake.addr, max_bytes_in_flight=2_500, block_timeout_sec=0.3, flush_timeout_sec=0.3)
+    rec.log("s", rr.Scalars(1.0))
+    rec.batcher.flush()
+    ident, _ = fake.recv(Hello)
+    fake.send(ident, _wire.encode(Ack(0, 0, 0)))
+    fake.send(ident, _wire.encode(Credit(1 << 20)))
+    fake.recv(ChunkMsg)  # sent; this fake ingest never acknowledges it
+    with pytest.warns(RerunZmqWarning) as caught:
+        for i in range(2):
+            rec.set_time("step", sequence=i)
+            rec.log("s", rr.Scalars(float(i)))
+            rec.batcher.flush()
+    assert sink.stats.undelivered_rows >= 1
+    drops = [str(w.message) for w in caught if "dropped" in str(w.message)]
+    assert drops and "dropped 0 rows" not in drops[0], drops
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rec.close()
