@@ -65,8 +65,13 @@ def to_numpy(values: pa.Array, key: str = "") -> Any:
     """One component's instances -> numpy (or a list for strings and nested lists)."""
     typ = values.type
     if pa.types.is_fixed_size_list(typ):
-        flat = values.flatten().to_numpy(zero_copy_only=False)
-        return flat.reshape(len(values), typ.list_size)
+        k = typ.list_size  # flatten() skips null instances: read the child's slots instead
+        flat = values.values.slice(values.offset * k, len(values) * k).to_numpy(zero_copy_only=False)
+        out = flat.reshape(len(values), k)
+        if values.null_count:  # a null instance reads as a row of NaN
+            out = out.astype(np.result_type(out.dtype, np.float32))
+            out[~values.is_valid().to_numpy(zero_copy_only=False)] = np.nan
+        return out
     if pa.types.is_list(typ) or pa.types.is_large_list(typ):
         return [to_numpy(values[i].values, key) for i in range(len(values))]
     if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_struct(typ):

@@ -56,3 +56,16 @@ def test_world_transform_of_an_unknown_entity_is_an_error(rec):
                                  {"Points3D:radii": (pa.float32(), pa.array([1.0], pa.float32()), np.ones(1))},
                                  ["Points3D"], False))
     assert np.allclose(rec.world_transform("/r", "frame", 1), np.eye(4))  # an implicit parent is known
+
+
+def test_null_instances_of_fixed_size_components_read_as_nan():
+    """``flatten()`` skips null instances, so reshaping raised a bare ValueError."""
+    from rerun_zmq.dataframe import to_numpy
+
+    vec3 = pa.list_(pa.float32(), 3)
+    got = to_numpy(pa.array([[1, 2, 3], None, [4, 5, 6]], vec3), "Points3D:positions")
+    assert got.shape == (3, 3) and np.isnan(got[1]).all() and got[2].tolist() == [4, 5, 6]
+    sliced = to_numpy(pa.array([[0, 0, 0], [1, 2, 3], None], vec3).slice(1), "Points3D:positions")
+    assert sliced[0].tolist() == [1, 2, 3] and np.isnan(sliced[1]).all()
+    ints = to_numpy(pa.array([[1, 2], None], pa.list_(pa.int32(), 2)), "X:y")
+    assert ints[0].tolist() == [1.0, 2.0] and np.isnan(ints[1]).all()
