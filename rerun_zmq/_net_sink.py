@@ -158,16 +158,17 @@ class NetworkSink:
         if not isinstance(msg, ChunkMsg):
             return
         for part in self._split(msg.batch):
-            with self._cv:
-                seq = self._next_seq
-                self._next_seq += 1
-            out = _Out(seq, dataclasses.replace(msg, batch=part, seq=seq), None, part.nbytes + 1024, part.num_rows)
+            out = _Out(0, None, None, part.nbytes + 1024, part.num_rows)
             with self._cv:
                 if out.size > self._max_message:
                     self._count_drop(out, f"a single row of {out.size} bytes is over the ingest's message "
                                           f"limit {self._max_message}")
                     continue
                 self._make_room(out.size)
+                # the seq is taken only as the chunk is queued: a concurrent flush() that counts it waits for it
+                out.seq = self._next_seq
+                self._next_seq += 1
+                out.msg = dataclasses.replace(msg, batch=part, seq=out.seq)
                 self._unsent.append(out)
                 self._queued_bytes += out.size
             self._wake()

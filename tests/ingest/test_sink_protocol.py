@@ -175,3 +175,35 @@ def test_dropping_a_sent_chunk_warns_with_its_rows(fake):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rec.close()
+
+
+def test_flush_never_passes_a_chunk_that_holds_a_seq_but_is_not_queued(fake, monkeypatch):
+    """A flush from another thread while ``send`` is between taking a seq and queueing must wait for it."""
+    from rerun_zmq import _net_sink
+
+    sink = _net_sink.NetworkSink(fake.addr, flush_timeout_sec=0.2)  # the fake never answers here
+    seen: list[tuple[bool, int]] = []
+
+    class HookedOut(_net_sink._Out):
+        def __init__(self, *args) -> None:  # runs inside send(), after whatever it did before building _Out
+            super().__init__(*args)
+            def flush() -> None:
+                ok = sink.flush(0.3)
+                seen.append((ok, sink._next_seq - 1 if ok else -1))
+            t = threading.Thread(target=flush)
+            t.start()
+            t.join(2.0)
+
+    monkeypatch.setattr(_net_sink, "_Out", HookedOut)
+    rec = rr.new_recording("proto", recording_id="p5")
+    mem = rec.memory_recording()
+    rec.log("s", rr.Scalars(1.0))
+    rec.batcher.flush()
+    chunk = next(m for m in mem.take() if isinstance(m, ChunkMsg))
+    sink.send(chunk)
+    (ok, counted), = seen
+    # a flush that returned True counted only seqs that are acknowledged (none: nothing listens)
+    assert not ok or counted <= sink.stats.acked_seq, "flush returned True with a seq it counted unacknowledged"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sink.close()
