@@ -113,18 +113,22 @@ def parse_chunk(batch: pa.RecordBatch) -> ChunkInfo:
     for key in (META_LAYOUT, META_ENTITY, META_STATIC, META_TIMELINES):
         if key not in meta:
             raise ChunkError(f"chunk schema metadata lacks {key.decode()!r}")
-    if meta[META_LAYOUT].decode() != LAYOUT_VERSION:
+    if meta[META_LAYOUT] != LAYOUT_VERSION.encode():
         raise ChunkError(
-            f"chunk layout version {meta[META_LAYOUT].decode()!r} is not supported "
-            f"(this build reads layout {LAYOUT_VERSION})"
+            f"chunk layout version {meta[META_LAYOUT]!r} is not supported (this build reads layout {LAYOUT_VERSION})"
         )
     try:
         timelines = json.loads(meta[META_TIMELINES])
-        archetypes = tuple(json.loads(meta.get(META_ARCHETYPES, b"[]")))
+        archetypes = json.loads(meta.get(META_ARCHETYPES, b"[]"))
+        entity = meta[META_ENTITY].decode()
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ChunkError(f"chunk metadata is not valid JSON: {exc}") from None
-    if not isinstance(timelines, dict) or any(k not in TIMELINE_KINDS for k in timelines.values()):
+        raise ChunkError(f"chunk metadata is not valid UTF-8 JSON: {exc}") from None
+    if not isinstance(timelines, dict) or any(not isinstance(k, str) or v not in TIMELINE_KINDS
+                                              for k, v in timelines.items()):
         raise ChunkError(f"rz.timelines must map names to one of {TIMELINE_KINDS}, got {timelines!r}")
+    if not isinstance(archetypes, list) or not all(isinstance(a, str) for a in archetypes):
+        raise ChunkError(f"rz.archetypes must be a JSON list of names, got {archetypes!r}")
+    archetypes = tuple(archetypes)
     is_static = meta[META_STATIC] == b"1"
     if is_static and timelines:
         raise ChunkError("a static chunk must not have timeline columns")
@@ -149,7 +153,6 @@ def parse_chunk(batch: pa.RecordBatch) -> ChunkInfo:
         raise ChunkError(f"timelines {missing} are declared in metadata but have no column")
     if len(set(names)) != len(names):
         raise ChunkError("chunk has duplicate column names")
-    entity = meta[META_ENTITY].decode()
     try:
         entity = canonical_path(entity)
     except (ValueError, TypeError) as exc:
