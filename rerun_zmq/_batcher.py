@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -241,7 +242,12 @@ class Batcher:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return False
-                self._done.wait(remaining if remaining is not None else 0.5)
+                self._done.wait(min(remaining, 0.5) if remaining is not None else 0.5)
+                thread = self._thread
+                if thread is not None and not thread.is_alive() and self._flush_done < target:
+                    with self._lock:  # the thread died (it should not): start another to finish the work
+                        if self._thread is thread:
+                            self._start()
         return True
 
     def stop(self, timeout: float | None = 10.0) -> None:
@@ -318,5 +324,10 @@ class Batcher:
             self._report(exc)
 
     def _report(self, exc: BaseException) -> None:
-        if self._on_error is not None:
+        """Tell the user; never let the telling (e.g. warnings turned into errors) stop the thread."""
+        if self._on_error is None:
+            return
+        try:
             self._on_error(exc)
+        except Exception as again:  # noqa: BLE001 - last resort: stderr, and the thread goes on
+            print(f"rerun_zmq: {exc} (and reporting it failed: {again})", file=sys.stderr, flush=True)

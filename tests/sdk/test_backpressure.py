@@ -53,3 +53,26 @@ def test_log_waits_while_the_sink_is_blocked_then_delivers_everything():
     rows = sum(m.batch.num_rows for m in sink.messages() if isinstance(m, ChunkMsg))
     assert rows == 200
     rec.close()
+
+
+def test_warnings_as_errors_on_the_batcher_thread_do_not_stop_it(recwarn):
+    """A sink failure is reported as a warning; with warnings turned into errors the thread goes on."""
+    import warnings
+
+    class FailingSink(MemorySink):
+        def send(self, msg):
+            if isinstance(msg, ChunkMsg) and msg.batch.schema.metadata[b"rz.entity_path"] == b"/bad":
+                raise OSError("disk full")
+            super().send(msg)
+
+    rec = rr.new_recording("warn_errors")
+    sink = FailingSink()
+    rec.set_sink(sink)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rec.log("bad", rr.Scalars(1.0))
+        assert rec.batcher.flush(30)
+        rec.log("good", rr.Scalars(2.0))
+        assert rec.batcher.flush(30)
+    assert any(isinstance(m, ChunkMsg) for m in sink.messages())
+    rec.close()
