@@ -167,6 +167,10 @@ class Server:
                 if time.monotonic() >= next_probe:
                     next_probe = time.monotonic() + PROBE_EVERY
                     self.probe_idle()
+                    check = getattr(self.shards, "check_workers", None)
+                    if check is not None:
+                        check()
+                        self.send_acks()
                 if time.monotonic() >= next_stats:
                     next_stats = time.monotonic() + self.config.stats_interval
                     self.log_stats()

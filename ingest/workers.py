@@ -47,7 +47,8 @@ class _Ticket:
     recording_id: str
     batch: pa.RecordBatch
     size: int
-    remaining: int
+    #: shards that have not answered yet
+    waiting: set = field(default_factory=set)
 
 
 @dataclass
@@ -132,6 +133,8 @@ class WorkerShards:
         self._tickets: dict[int, _Ticket] = {}
         self._next_ticket = 0
         self._relays: dict[tuple[bytes, int], _Relay] = {}
+        #: shard -> exit code of a worker process that died (or "unreachable")
+        self.dead: dict[int, int | str] = {}
 
     # -- lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -186,50 +189,80 @@ class WorkerShards:
         self.store(recording_id)
         self._next_ticket += 1
         ticket = self._next_ticket
-        self._tickets[ticket] = _Ticket(producer.producer_id, seq, recording_id, batch, size, len(targets))
+        self._tickets[ticket] = _Ticket(producer.producer_id, seq, recording_id, batch, size, set(targets))
         tag = b"T" + _TICKET.pack(ticket)
         for k in targets:
-            self.sync_socks[k].send_multipart([tag, *frames], copy=False)
+            if k in self.dead:
+                self._finish(ticket, SchemaError(self._dead_reason(k)), k)
+            elif not self._send(k, [tag, *frames]):
+                self._mark_dead(k)  # refuses every ticket still waiting on k, this one included
         return None
+
+    def _send(self, k: int, frames: list) -> bool:
+        """Send to worker ``k`` without ever blocking (a PAIR socket blocks when its peer is gone)."""
+        try:
+            self.sync_socks[k].send_multipart(frames, zmq.NOBLOCK, copy=False)
+            return True
+        except zmq.Again:
+            return False
+
+    def _mark_dead(self, k: int) -> None:
+        proc = self.procs[k]
+        self.dead[k] = proc.poll() if proc.poll() is not None else "unreachable"
+        log.error("%s", self._dead_reason(k))
+        for ticket, t in list(self._tickets.items()):
+            if k in t.waiting:
+                self._finish(ticket, SchemaError(self._dead_reason(k)), k)
+
+    def _dead_reason(self, k: int) -> str:
+        return (f"store worker {k} exited (code {self.dead[k]}): chunks of its entities cannot be stored "
+                "until the ingest restarts (--save still has every chunk that arrived)")
+
+    def check_workers(self) -> None:
+        """A worker that died must not leave producers waiting forever for acks: refuse its tickets."""
+        for k, proc in enumerate(self.procs):
+            if k not in self.dead and proc.poll() is not None:
+                self._mark_dead(k)
 
     def poll(self) -> int:
         """Handle what the workers sent (acks, refusals, events, query answers); returns messages."""
         n = 0
-        for sock in self.sync_socks:
+        for k, sock in enumerate(self.sync_socks):
             while True:
                 try:
                     frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
                 except zmq.Again:
                     break
                 n += 1
-                self._from_worker(frames)
+                self._from_worker(frames, k)
         return n
 
-    def _from_worker(self, frames: list) -> None:
+    def _from_worker(self, frames: list, k: int) -> None:
         tag = frames[0].bytes
         if tag.startswith(b"Q"):
             self._relay(tag[1:], frames[1:])
             return
         msg = _wire.decode([f.bytes for f in frames[1:]])
         if isinstance(msg, _wire.Ack):
-            self._finish(msg.seq, None)
+            self._finish(msg.seq, None, k)
         elif isinstance(msg, _wire.Error):
-            self._finish(msg.seq, SchemaError(msg.message))
+            self._finish(msg.seq, SchemaError(msg.message), k)
         elif isinstance(msg, _wire.Event):
             self.server.queries.on_remote_event(msg.name, msg.params)
 
-    def _finish(self, ticket: int, error: SchemaError | None) -> None:
+    def _finish(self, ticket: int, error: SchemaError | None, k: int) -> None:
+        """Shard ``k`` answered ``ticket`` (stored it, or refused it with ``error``); once per shard."""
         t = self._tickets.get(ticket)
-        if t is None:
+        if t is None or k not in t.waiting:
             return
+        t.waiting.discard(k)
         p = self.server.registry.by_producer_id(t.producer_id)
         if error is not None and p is not None:
             error.seq = t.seq
             self.server.reject(p, error)  # completes this part of t.seq
         elif p is not None:
             p.complete(t.seq)
-        t.remaining -= 1
-        if t.remaining <= 0:
+        if not t.waiting:
             del self._tickets[ticket]
             if p is not None and error is None:
                 self.server.chunk_stored(p, _wire.ChunkMsg(t.recording_id, t.batch, t.seq), t.batch.num_rows, t.size)
@@ -248,7 +281,8 @@ class WorkerShards:
         else:
             self._relays[(identity, q.query_id)] = _Relay(q.op)
         for k in targets:
-            self.sync_socks[k].send_multipart(frames)
+            if k not in self.dead and not self._send(k, frames):
+                self._mark_dead(k)
 
     def _relay(self, identity: bytes, frames: list) -> None:
         header = frames[0].bytes

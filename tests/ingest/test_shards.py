@@ -55,3 +55,21 @@ def test_two_shards_store_everything_once_and_answer_queries(ingest):
     for fd in pidfds:  # the workers exited with the ingest
         assert select.select([fd], [], [], 10)[0]
         os.close(fd)
+
+
+def test_a_dead_worker_refuses_its_chunks_instead_of_stalling_acks(ingest):
+    """A worker killed mid-run: its entities' chunks are refused (counted), the others' stored; no hang."""
+    import signal
+
+    ing = ingest("--shards", "2")
+    shard = ShardMap(2)
+    on0 = next(f"d{k}" for k in range(100) if shard.shard_of(f"/d{k}") == 0)
+    on1 = next(f"d{k}" for k in range(100) if shard.shard_of(f"/d{k}") == 1)
+    with IngestClient(ing.addr) as client:
+        workers = client.stats()["workers"]
+    os.kill(workers[0], signal.SIGKILL)
+    procs = {n: start_producer(ing.addr, n, "--rows", "2000", "--recording-id", "dead") for n in (on0, on1)}
+    got = {n: finish_producer(p) for n, p in procs.items()}
+    assert got[on1]["flushed"] and got[on1]["acked_rows"] == 2000
+    assert got[on0]["flushed"] and got[on0]["rejected_rows"] == 2000 and got[on0]["acked_rows"] == 0
+    assert "store worker 0 exited" in ing.log_text()
