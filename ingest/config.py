@@ -76,6 +76,10 @@ class Config:
             raise ConfigError(f"--save {self.save}: folder {Path(self.save).parent} does not exist")
         if self.auth_keys is not None and not Path(self.auth_keys).is_dir():
             raise ConfigError(f"--auth-keys {self.auth_keys} is not a directory")
+        if not self.stats_interval > 0:
+            raise ConfigError(f"--stats-interval must be a positive number of seconds, got {self.stats_interval}")
+        if not self.shutdown_timeout >= 0:
+            raise ConfigError(f"--shutdown-timeout must be zero or more seconds, got {self.shutdown_timeout}")
         return self
 
     @property
