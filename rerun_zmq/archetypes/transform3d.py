@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import _components as c
 from ..datatypes import Quaternion, RotationAxisAngle, TransformRelation
 from ._common import BATCH_OF, Converter, TableArchetype
@@ -82,6 +84,9 @@ class Transform3D(TableArchetype):
             if relation is not None:
                 self._fail("relation", TypeError("give only one of from_parent= or relation="))
                 relation = None
+            elif type(from_parent) not in (bool, np.bool_):
+                got = type(from_parent).__name__
+                self._fail("relation", TypeError(f"from_parent must be True or False, got {got}"))
             else:
                 relation = (
                     TransformRelation.ChildFromParent if from_parent else TransformRelation.ParentFromChild
