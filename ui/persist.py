@@ -104,7 +104,10 @@ class Persistence:
                     s.errors.append(f"ui state: {exc}")
                     data = None
                 if data is not None:
-                    self.apply(data)
+                    try:
+                        self.apply(data)
+                    except ValueError as exc:  # valid JSON, but not a layout we can use
+                        s.errors.append(f"ui state: {state_dir(self.app_id) / FILE}: {exc}")
                     self._last_text = json.dumps(self.snapshot(), sort_keys=True)
         if self.pending_timeline and s.store is not None and self.pending_timeline in s.store.timelines():
             from .data_client import select_timeline

@@ -13,8 +13,9 @@ Rect = tuple[float, float, float, float]
 def _shares(node: ContainerNode) -> list[float]:
     n = len(node.children)
     s = node.shares if node.shares and len(node.shares) == n else [1.0] * n
-    total = sum(max(x, 0.0) for x in s) or 1.0
-    return [max(x, 0.0) / total for x in s]
+    s = [x if math.isfinite(x) and x > 0 else 0.0 for x in s]  # NaN/inf from a file: no share
+    total = sum(s)
+    return [x / total for x in s] if total > 0 else [1.0 / n] * n
 
 
 def arrange(node, rect: Rect, views: list, tabs: list) -> None:
@@ -39,7 +40,8 @@ def arrange(node, rect: Rect, views: list, tabs: list) -> None:
             arrange(child, (x, at, w, h * share), views, tabs)
             at += h * share
     elif node.kind == "Grid":
-        cols = node.grid_columns or math.ceil(math.sqrt(len(kids)))
+        cols = node.grid_columns if node.grid_columns and node.grid_columns > 0 else math.ceil(math.sqrt(len(kids)))
+        cols = min(cols, len(kids))
         rows = math.ceil(len(kids) / cols)
         for i, child in enumerate(kids):
             r, c = divmod(i, cols)

@@ -91,7 +91,10 @@ class Layout:
         d = json.loads(data) if isinstance(data, str) else data
         if not isinstance(d, dict) or d.get("version") != 1:
             raise ValueError("blueprint JSON must be an object with version 1")
-        root = node_from_json(d["root"]) if d.get("root") is not None else None
+        try:
+            root = node_from_json(d["root"]) if d.get("root") is not None else None
+        except (TypeError, AttributeError, KeyError, IndexError) as exc:  # a field of the wrong type
+            raise ValueError(f"malformed blueprint: {type(exc).__name__}: {exc}") from exc
         self.set_root(root, bool(d.get("auto_layout", root is None)) if auto is None else auto)
 
     def to_json(self) -> dict:

@@ -133,9 +133,19 @@ def node_from_json(d: dict) -> ViewNode | ContainerNode:
 def apply_camera(cam, d: dict) -> None:
     import numpy as np
 
+    if not isinstance(d, dict):
+        raise ValueError(f"camera must be an object, got {type(d).__name__}")
+    new = {}
     for k, v in d.items():
-        if hasattr(cam, k):
+        if k in ("yaw", "pitch", "distance", "target"):
             cur = getattr(cam, k)
-            setattr(cam, k, np.asarray(v, dtype=float) if hasattr(cur, "__len__") else float(v))
+            val = np.asarray(v, dtype=float) if hasattr(cur, "__len__") else float(v)
+            if np.shape(val) != np.shape(cur) or not np.isfinite(val).all():
+                raise ValueError(f"camera {k} must be {np.size(cur)} finite number(s), got {v!r}")
+            new[k] = val
+    if "distance" in new and new["distance"] <= 0:
+        raise ValueError(f"camera distance must be positive, got {new['distance']!r}")
+    for k, v in new.items():  # all or nothing: a bad field leaves the camera as it was
+        setattr(cam, k, v)
     cam.fitted = True
     cam.user_moved = True
