@@ -27,6 +27,7 @@ from .view3d import SceneCache, View3D
 TREE_WIDTH = 280
 IDLE_WAIT = 0.25  # seconds an idle frame may sleep waiting for input (data wakes it at once)
 TIMELINE_HEIGHT = 190
+MAX_WINDOW_SIDE = 8192  # GL implementations guarantee less; a bigger FBO fails to attach
 
 
 class Viewer:
@@ -184,6 +185,12 @@ def parse_args(argv: list[str]) -> Options:
         w, h = (int(v) for v in a.window_size.lower().split("x"))
     except ValueError:
         p.error(f"--window-size expects WxH like 1280x720, got {a.window_size!r}")
+    if not (1 <= w <= MAX_WINDOW_SIDE and 1 <= h <= MAX_WINDOW_SIDE):
+        p.error(f"--window-size: width and height must be 1..{MAX_WINDOW_SIDE}, got {a.window_size!r}")
+    if a.max_frames is not None and a.max_frames < 1:
+        p.error(f"--max-frames must be at least 1, got {a.max_frames}")
+    if not a.wait >= 0 or a.wait == float("inf"):
+        p.error(f"--wait must be a finite number of seconds >= 0, got {a.wait!r}")
     tm = None
     if a.time:
         if "=" not in a.time:
@@ -231,7 +238,12 @@ def _wait_live(viewer: Viewer, timeout: float) -> None:
 def _screenshot(viewer: Viewer, opts: Options) -> None:
     """Load everything, fit the camera to the end of the recording, then render at ``--time``."""
     for path in opts.files:
+        before = len(viewer.state.errors)
         viewer.open_file(path, wait=True)
+        if len(viewer.state.errors) > before:  # a missing or broken file: no silent blank screenshot
+            raise ValueError("; ".join(viewer.state.errors[before:]))
+    if opts.files and viewer.state.store is None:
+        raise ValueError(f"no recording data in {', '.join(opts.files)}")
     if opts.connect:
         viewer.connect(opts.connect)
         _wait_live(viewer, opts.wait)
@@ -272,8 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     opts = parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         viewer = Viewer(opts)
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - no display, no EGL, an FBO the GL cannot make: a message, not a traceback
+        print(f"error: cannot open the viewer window: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     _install_signals(viewer)
     try:

@@ -25,6 +25,16 @@ def parse_time(text: str, kind: str) -> int:
     """Parse ``--time`` values: sequence ``42``; duration seconds ``1.5`` (or ``1.5s``);
     timestamp seconds since the epoch or an ISO date-time."""
     text = text.strip()
+    try:
+        value = _parse_time(text, kind)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"cannot read {text!r} as a {kind} time: {exc}") from None
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"time {text!r} is outside the int64 range of {kind} timelines")
+    return value
+
+
+def _parse_time(text: str, kind: str) -> int:
     if kind == "sequence":
         return int(text.lstrip("#"))
     if kind == "duration":

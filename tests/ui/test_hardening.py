@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 
@@ -75,3 +77,45 @@ def test_state_file_with_an_unusable_blueprint_is_reported_not_fatal(mixed_rrd):
         assert any("ui state" in e for e in v.state.errors)
         assert len(v.workspace.layout.views()) == 3  # automatic layout
         (folder / "ui_state.json").write_text(json.dumps({"version": 1, "blueprint": BAD_BLUEPRINTS[0]}))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--window-size=0x0"], ["--window-size=-5x10"], ["--window-size", "100000x100000"], ["--wait=-1"],
+     ["--wait=nan"], ["--max-frames=0"]],
+)
+def test_cli_bad_options_are_a_usage_error(args, capsys):
+    from ui.app import parse_args
+
+    with pytest.raises(SystemExit) as exc:
+        parse_args(["x.rrd", "--screenshot-to", "o.png", *args])
+    assert exc.value.code == 2
+    assert "rerun-zmq: error: --" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["abc", "nan", "inf", "-inf", "1e30"])
+def test_unreadable_time_is_a_value_error(text):
+    from ui.timefmt import parse_time
+
+    for kind in ("sequence", "duration", "timestamp"):
+        with pytest.raises(ValueError, match=repr(text)):
+            parse_time(text, kind)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rerun_zmq", "--headless", *args],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.gui
+def test_screenshot_of_a_missing_or_foreign_file_fails_with_a_message(tmp_path, dna_rrd):
+    png = tmp_path / "out.png"
+    not_rrd = tmp_path / "notes.txt"
+    not_rrd.write_text("hello")
+    for path, words in ((tmp_path / "nosuch.rrd", "no such"), (not_rrd, "not an .rrd")):
+        proc = _cli(str(path), "--screenshot-to", str(png))
+        assert proc.returncode == 1, proc.stderr
+        assert words in proc.stderr and "Traceback" not in proc.stderr
+        assert not png.exists()  # no blank screenshot that looks like success
+    proc = _cli(dna_rrd, "--screenshot-to", str(png), "--time", "stable_time=inf")
+    assert proc.returncode == 1 and "'inf'" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
