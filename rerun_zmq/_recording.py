@@ -91,7 +91,8 @@ class RecordingStream:
         return t
 
     def set_time(self, timeline: str, *, sequence=None, duration=None, timestamp=None) -> None:
-        if type(sequence) is int and duration is None and timestamp is None and type(timeline) is str and timeline:
+        if (type(sequence) is int and -(2**63) <= sequence < 2**63 and duration is None and timestamp is None
+                and type(timeline) is str and timeline):
             try:
                 t = self._tls.t
             except AttributeError:

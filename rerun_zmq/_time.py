@@ -9,6 +9,24 @@ import operator
 import numpy as np
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+
+
+def _in_i64(value: int, what: str) -> int:
+    """``value`` if a timeline can store it (int64), else ValueError naming the range.
+
+    An out-of-range time accepted here would fail later, on the batcher thread, and take every row
+    batched with it down too.
+    """
+    if not _I64_MIN <= value <= _I64_MAX:
+        raise ValueError(f"{what} {value} does not fit a timeline (int64 nanoseconds or sequence numbers)")
+    return value
+
+
+def _finite_ns(seconds: float, what: str) -> int:
+    if not np.isfinite(seconds):
+        raise ValueError(f"{what} must be a finite number of seconds, got {seconds}")
+    return _in_i64(int(round(seconds * 1e9)), what)
 
 
 class ThreadTime:
@@ -61,22 +79,24 @@ def _is_int(value) -> bool:
 
 def to_sequence(value) -> int:
     if _is_int(value):
-        return int(value)
+        return _in_i64(int(value), "sequence")
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return int(value)
+        return _in_i64(int(value), "sequence")
     raise TypeError(f"sequence time must be an integer, got {value!r} ({type(value).__name__})")
 
 
 def to_duration_ns(value) -> int:
     """Seconds (int/float), ``timedelta`` or ``numpy.timedelta64`` -> nanoseconds."""
     if isinstance(value, _dt.timedelta):
-        return (value.days * 86_400 + value.seconds) * 1_000_000_000 + value.microseconds * 1000
+        return _in_i64((value.days * 86_400 + value.seconds) * 1_000_000_000 + value.microseconds * 1000, "time")
     if isinstance(value, np.timedelta64):
-        return int(value.astype("timedelta64[ns]").astype(np.int64))
+        if np.isnat(value):
+            raise ValueError("time must not be NaT")
+        return _numpy_ns(value, "timedelta64[ns]")
     if isinstance(value, (numbers.Real, np.number)) and not isinstance(value, bool):
         if _is_int(value):
-            return operator.index(value) * 1_000_000_000  # type: ignore[arg-type]
-        return int(round(float(value) * 1e9))
+            return _in_i64(operator.index(value) * 1_000_000_000, "time")  # type: ignore[arg-type]
+        return _finite_ns(float(value), "time")
     raise TypeError(
         f"duration must be seconds (int or float), datetime.timedelta or numpy.timedelta64, got {type(value).__name__}"
     )
@@ -89,12 +109,23 @@ def to_timestamp_ns(value) -> int:
             value = value.replace(tzinfo=_dt.timezone.utc)
         return to_duration_ns(value - _EPOCH)
     if isinstance(value, np.datetime64):
-        return int(value.astype("datetime64[ns]").astype(np.int64))
+        if np.isnat(value):
+            raise ValueError("timestamp must not be NaT")
+        return _numpy_ns(value, "datetime64[ns]")
     if isinstance(value, (numbers.Real, np.number)) and not isinstance(value, bool):
         return to_duration_ns(value)
     raise TypeError(
         f"timestamp must be seconds since the epoch, datetime.datetime or numpy.datetime64, got {type(value).__name__}"
     )
+
+
+def _numpy_ns(value, unit: str) -> int:
+    """A numpy time in nanoseconds, refusing one that overflows int64 (numpy would wrap it)."""
+    src, _ = np.datetime_data(value.dtype)
+    ns = value.astype(unit)
+    if src not in ("ps", "fs", "as") and ns.astype(value.dtype) != value:
+        raise ValueError(f"time {value} does not fit a timeline (int64 nanoseconds)")
+    return int(ns.astype(np.int64))
 
 
 def array_to_int64(kind: str, values) -> np.ndarray:
@@ -111,9 +142,12 @@ def array_to_int64(kind: str, values) -> np.ndarray:
     if arr.dtype.kind == "M":
         return arr.astype("datetime64[ns]").astype(np.int64)
     if arr.dtype.kind in "iuf":
-        return np.round(arr.astype(np.float64) * 1e9).astype(np.int64) if arr.dtype.kind == "f" else (
-            arr.astype(np.int64) * 1_000_000_000
-        )
+        seconds = arr.astype(np.float64)
+        if not np.all(np.abs(seconds) < 9.2e9):  # also false for NaN
+            raise ValueError(f"{kind} times must be finite seconds within ±9.2e9 (int64 nanoseconds)")
+        if arr.dtype.kind == "f":
+            return np.round(seconds * 1e9).astype(np.int64)
+        return arr.astype(np.int64) * 1_000_000_000
     if arr.dtype == object:
         conv = to_duration_ns if kind == "duration" else to_timestamp_ns
         return np.fromiter((conv(v) for v in arr), dtype=np.int64, count=len(arr))

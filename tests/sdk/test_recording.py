@@ -264,3 +264,27 @@ def test_logging_before_init_warns_once(subprocess_env):
     proc = subprocess.run([sys.executable, "-c", code], env=subprocess_env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0
     assert proc.stderr.count("logged before rr.init()") == 1
+
+
+@pytest.mark.parametrize("kw", [
+    {"sequence": 2**63}, {"sequence": -(2**63) - 1}, {"duration": 1e30}, {"timestamp": -1e30},
+    {"duration": float("inf")}, {"duration": float("nan")}, {"timestamp": dt.datetime.max},
+    {"timestamp": np.datetime64(10**6, "Y")}, {"duration": np.timedelta64("NaT")},
+])
+def test_time_outside_int64_is_refused_and_rows_around_it_survive(rec, kw):
+    """An unstorable time used to be accepted, then failed on the batcher thread and took the
+    good rows batched with it down (inf/NaN even raised OverflowError into the user's code)."""
+    rec.set_time("t", sequence=1) if "sequence" in kw else rec.set_time("t", duration=1)
+    rec.log("e", scalar(1.0))
+    with pytest.warns(rr.RerunZmqWarning, match="fit a timeline|finite|NaT"):
+        rec.set_time("t", **kw)
+    rec.log("e", scalar(2.0))
+    got = rows(rec, "/e")
+    assert [r["Scalars:scalars"] for r in got] == [[1.0], [2.0]]
+
+
+def test_send_columns_times_outside_int64_are_refused(rec):
+    for bad in ([float("nan")], [1e30], [2**40]):
+        with pytest.raises(ValueError, match="finite seconds"):
+            rr._time.array_to_int64("duration", np.array(bad))
+    assert list(rr._time.array_to_int64("duration", np.array([1.5, -3]))) == [1_500_000_000, -3_000_000_000]
