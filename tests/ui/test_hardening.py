@@ -119,3 +119,64 @@ def test_screenshot_of_a_missing_or_foreign_file_fails_with_a_message(tmp_path, 
         assert not png.exists()  # no blank screenshot that looks like success
     proc = _cli(dna_rrd, "--screenshot-to", str(png), "--time", "stable_time=inf")
     assert proc.returncode == 1 and "'inf'" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def _drag(v, src: str, dst: str) -> None:
+    from imgui_bundle import imgui
+
+    x0, y0, x1, y1 = v.state.ui_rects[src]
+    tx0, ty0, tx1, ty1 = v.state.ui_rects[dst]
+    io = imgui.get_io()
+    io.add_mouse_pos_event(x0 + 20, (y0 + y1) / 2)
+    v.step()
+    io.add_mouse_button_event(0, True)
+    v.step()
+    for i in range(1, 11):
+        f = i / 10
+        io.add_mouse_pos_event(x0 + 20 + (tx0 - x0) * f, (y0 + y1) / 2 + ((ty0 + ty1) / 2 - (y0 + y1) / 2) * f)
+        v.step()
+    v.step()
+    v.step()
+    io.add_mouse_button_event(0, False)
+    v.step()
+    v.step()
+
+
+@pytest.mark.gui
+def test_drag_onto_a_view_lands_after_it_and_onto_its_own_child_changes_nothing(mixed_rrd):
+    """Through the panel (ImGui does not offer a dragged node's descendants as drop targets, so this
+    passes with the old drop handler too; the edit-level test below is the one that catches it)."""
+    from ui.persist import state_dir
+
+    saved = state_dir("state_test") / "ui_state.json"
+    for child in ("log", "metrics"):
+        saved.unlink(missing_ok=True)  # each run starts from the automatic layout
+        with headless_viewer(mixed_rrd) as v:
+            layout = v.workspace.layout  # Vertical[cam, Horizontal[metrics, log]]
+            before = json.dumps(layout.to_json(), sort_keys=True)
+            _drag(v, "bp_node:Horizontal", f"bp_node:{child}")
+            assert json.dumps(layout.to_json(), sort_keys=True) == before
+    saved.unlink(missing_ok=True)
+    with headless_viewer(mixed_rrd) as v:
+        layout = v.workspace.layout
+        _drag(v, "bp_node:cam", "bp_node:metrics")  # onto a view: right after it
+        assert [n.name for n in layout.root.children[0].children] == ["metrics", "cam", "log"]
+
+
+def test_refused_move_changes_nothing_and_after_places_the_node():
+    """The drop handler used to pop the target's last child after ``move_into``, even when the move
+    was refused (into the node's own subtree): a view was reordered, or StopIteration ended the frame."""
+    from ui.blueprint.edit import move_into
+    from ui.blueprint.layout import Layout
+    from ui.blueprint.model import ContainerNode, ViewNode
+
+    a, b, c = ViewNode("TextLogView", "/a"), ViewNode("TextLogView", "/b"), ViewNode("TextLogView", "/c")
+    inner = ContainerNode("Horizontal", [a, b])
+    layout = Layout()
+    layout.set_root(ContainerNode("Vertical", [c, inner]), auto=True)
+    assert move_into(layout, inner.uid, inner, after=b.uid) is False
+    assert move_into(layout, inner.uid, inner, after=a.uid) is False
+    assert inner.children == [a, b] and layout.root.children == [c, inner] and layout.auto
+    assert move_into(layout, c.uid, inner, after=a.uid) is True
+    assert inner.children == [a, c, b] and layout.root.children == [inner] and not layout.auto
+    assert move_into(layout, a.uid, inner) is True and inner.children == [c, b, a]

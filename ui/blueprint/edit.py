@@ -100,16 +100,19 @@ def containers(layout, exclude=None) -> list[ContainerNode]:
     return out
 
 
-def move_into(layout, uid: int, target: ContainerNode) -> None:
-    """Detach node ``uid`` and append it to ``target`` (not into its own subtree)."""
+def move_into(layout, uid: int, target: ContainerNode, after: int | None = None) -> bool:
+    """Detach node ``uid`` and put it into ``target``: at the end, or right after its child
+    ``after``. Refused (False, nothing changed) into the node's own subtree."""
     node, parent = layout.find(uid), layout.parent_of(uid)
-    if node is None or parent is None or target.uid in _subtree_uids(node):
-        return
+    if node is None or parent is None or target.uid in _subtree_uids(node) or uid == after:
+        return False
     parent.children = [c for c in parent.children if c.uid != uid]
     parent.shares = None
-    target.children.append(node)
+    at = next((i + 1 for i, c in enumerate(target.children) if c.uid == after), len(target.children))
+    target.children.insert(at, node)
     target.shares = None
     layout.edited()
+    return True
 
 
 def set_origin(layout, node: ViewNode, origin: str) -> None:

@@ -204,10 +204,6 @@ class BlueprintPanel:
             payload = imgui.accept_drag_drop_payload_py_id(_DND)
             if payload is not None and payload.data_id != node.uid:
                 target = node if isinstance(node, ContainerNode) else layout.parent_of(node.uid)
-                if target is not None:
-                    move_into(layout, payload.data_id, target)
-                    if isinstance(node, ViewNode):  # land right after the view it was dropped on
-                        kids = target.children
-                        moved = kids.pop()
-                        kids.insert(next(i for i, c in enumerate(kids) if c.uid == node.uid) + 1, moved)
+                if target is not None:  # onto a view: land right after it
+                    move_into(layout, payload.data_id, target, after=node.uid if isinstance(node, ViewNode) else None)
             imgui.end_drag_drop_target()
