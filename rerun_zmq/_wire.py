@@ -182,7 +182,7 @@ def batch_from_bytes(data) -> pa.RecordBatch:
     try:
         reader = ipc.open_stream(pa.py_buffer(data) if not isinstance(data, pa.Buffer) else data)
         batches = list(reader)
-    except (pa.ArrowInvalid, pa.ArrowIOError, OSError, ValueError) as exc:
+    except (pa.ArrowException, OSError, ValueError, MemoryError) as exc:  # e.g. ArrowKeyError, ArrowNotImplementedError
         raise WireError(f"body is not a valid Arrow IPC stream: {exc}") from None
     if len(batches) != 1:
         raise WireError(f"expected exactly one record batch in the body, got {len(batches)}")
@@ -247,7 +247,7 @@ def _decompress(body, codec, raw_size) -> pa.Buffer:
     try:
         buf = body if isinstance(body, pa.Buffer) else pa.py_buffer(body)
         return pa.decompress(buf, decompressed_size=raw_size, codec=codec)
-    except (pa.ArrowInvalid, pa.ArrowIOError, OSError, ValueError) as exc:
+    except (pa.ArrowException, OSError, ValueError, MemoryError) as exc:
         raise WireError(f"body does not decompress with {codec}: {exc}") from None
 
 
@@ -260,7 +260,7 @@ def decode(frames: list) -> Message:
     cls = _BY_KIND[kind]
     try:
         small = json.loads(header[_HEAD.size :])
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
         raise WireError(f"header metadata is not valid JSON: {exc}") from None
     if not isinstance(small, dict):
         raise WireError("header metadata must be a JSON object")

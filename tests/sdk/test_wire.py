@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rerun_zmq import _wire
 from rerun_zmq._chunk import build_chunk
@@ -75,3 +77,37 @@ def test_bad_bytes_raise_wire_error(frames, needle):
 def test_unknown_version_is_its_own_error():
     with pytest.raises(_wire.UnknownVersionError):
         _wire.decode([b"RZ\x02\x03{\"seq\":1}"])
+
+
+def _decode_or_wire_error(frames: list) -> None:
+    try:
+        _wire.decode(frames)
+    except _wire.WireError:
+        pass
+
+
+# single flipped body bytes that made pyarrow raise ArrowNotImplementedError / ArrowKeyError (a
+# KeyError), which escaped decode and the .rrd reader instead of becoming a WireError
+@pytest.mark.parametrize(("at", "value"), [(508, 242), (606, 244)])
+def test_body_errors_of_every_arrow_kind_become_wire_errors(at, value):
+    header, body = _wire.encode(_wire.ChunkMsg("rec-1", ONE_CHUNK))
+    broken = bytearray(bytes(body))
+    broken[at] = value
+    _decode_or_wire_error([header, bytes(broken)])
+
+
+def test_deeply_nested_header_json_is_a_wire_error():
+    header = bytes(_wire.encode(MESSAGES[0])[0])
+    with pytest.raises(_wire.WireError, match="not valid JSON"):
+        _wire.decode([header[:4] + b"[" * 100_000])
+
+
+@settings(max_examples=300, deadline=None)
+@given(flips=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=6),
+       compressed=st.booleans())
+def test_corrupted_frames_only_raise_wire_error(flips, compressed):
+    frames = [bytearray(bytes(f)) for f in _wire.encode(_wire.ChunkMsg("rec-1", ONE_CHUNK), "lz4" if compressed else None)]
+    for at, value in flips:
+        frame = frames[at % 2]
+        frame[at % len(frame)] = value
+    _decode_or_wire_error([bytes(f) for f in frames])
