@@ -264,6 +264,8 @@ class RrdReader:
             if magic != RECORD_MAGIC or size - pos < _REC_HEAD.size:
                 return self._stop(pos, f"damaged or truncated record at byte {pos}")
             _, nframes = _REC_HEAD.unpack_from(buf, pos)
+            if nframes == 0:  # every message has a header frame
+                return self._stop(pos, f"damaged record at byte {pos}: no frames")
             lens_end = pos + _REC_HEAD.size + 8 * nframes
             if lens_end > size:
                 return self._stop(pos, f"truncated record at byte {pos}")
@@ -289,12 +291,16 @@ class RrdReader:
         """
         try:
             (n,) = _U64.unpack_from(self._buf, pos + 2)
+            if n > self.size - pos - 10 - _TRAILER.size:
+                raise RrdError(f"index of {n} bytes runs past the end of the file")
             body = self._buf.slice(pos + 10, n).to_pybytes()
             length, magic = _TRAILER.unpack_from(self._buf, pos + 10 + n)
             if magic != TRAILER_MAGIC or length != 10 + n:
                 raise RrdError("bad trailer")
             records = json.loads(body)["records"]
-        except (struct.error, ValueError, KeyError, TypeError, RrdError) as exc:
+            if not isinstance(records, list):
+                raise RrdError(f"index records must be a list, got {type(records).__name__}")
+        except (struct.error, ValueError, KeyError, TypeError, RecursionError, RrdError) as exc:
             self._stop(pos, f"damaged footer at byte {pos}: {exc}")
             return None
         self.index = {"records": (self.index or {"records": []})["records"] + records}
