@@ -180,3 +180,33 @@ def test_refused_move_changes_nothing_and_after_places_the_node():
     assert move_into(layout, c.uid, inner, after=a.uid) is True
     assert inner.children == [a, c, b] and layout.root.children == [inner] and not layout.auto
     assert move_into(layout, a.uid, inner) is True and inner.children == [c, b, a]
+
+
+@pytest.mark.gui
+def test_shortcuts_do_not_fire_while_typing_in_a_text_field(mixed_rrd):
+    from imgui_bundle import imgui
+
+    from ._viewer2 import click, press
+
+    with headless_viewer(mixed_rrd) as v:
+        s = v.state
+        press(v, imgui.Key.home)  # away from the end, so End and arrows would move it
+        start = s.time.cursor
+        press(v, imgui.Key.o, ctrl=True)
+        v.step()
+        click(v, "open_path")
+        v.step()
+        for key, ctrl in ((imgui.Key.space, False), (imgui.Key.end, False), (imgui.Key.right_arrow, False),
+                          (imgui.Key.s, True), (imgui.Key.q, True)):
+            press(v, key, ctrl)
+            assert not s.time.playing and s.time.cursor == start, key
+            assert not s.save_dialog and not s.quit_requested, key
+        io = imgui.get_io()
+        io.add_input_characters_utf8("a b")
+        v.step()
+        v.step()
+        assert " " in v._open_text[0] and not s.time.playing
+        press(v, imgui.Key.escape)  # the modal closes; the same keys act again
+        v.step()
+        press(v, imgui.Key.space)
+        assert s.time.playing
