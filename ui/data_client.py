@@ -126,6 +126,8 @@ class DataClient:
         self._pending_times: dict[str, dict[str, list[np.ndarray]]] = {}
         self._seen_timelines: set[str] = set()
         self.live = None  # the LiveSource, when connected
+        #: recordings the user closed: their live chunks are ignored (a file opened again un-closes)
+        self.closed: set[str] = set()
 
     def add(self, source: DataSource) -> None:
         self.sources.append(source)
@@ -178,8 +180,22 @@ class DataClient:
         self._seen_timelines = set()
         s.generation += 1
 
+    def forget(self, recording_id: str) -> None:
+        """The user closed ``recording_id``: drop its store and stop mirroring it."""
+        self.closed.add(recording_id)
+        self.stores.pop(recording_id, None)
+        self.times.pop(recording_id, None)
+        self._pending_times.pop(recording_id, None)
+        untail = getattr(self.live, "untail", None)
+        if untail is not None:
+            untail(recording_id)
+
     def apply(self, update: Update) -> None:
         s = self.state
+        if update.recording_id in self.closed:
+            if update.kind != "hello":  # a tail still in flight: it would come back half-empty
+                return
+            self.closed.discard(update.recording_id)  # opened again (a file starts with hello)
         if update.kind in ("hello", "chunk") and update.recording_id:
             srcs = s.recording_sources.setdefault(update.recording_id, [])
             if update.source not in srcs:

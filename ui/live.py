@@ -69,6 +69,11 @@ class LiveSource:
             self._tailing.add(recording_id)
             self._outbox.put(("tail", recording_id))
 
+    def untail(self, recording_id: str) -> None:
+        """Stop mirroring ``recording_id`` (the user closed it)."""
+        self._tailing.discard(recording_id)
+        self._outbox.put(("untail", recording_id))
+
     # -- live thread -------------------------------------------------------------------------------
     def _run(self, out: queue.Queue) -> None:
         import zmq
@@ -92,6 +97,10 @@ class LiveSource:
                         break
                     if kind == "tail":
                         self._start_tail(sock, what)
+                    elif kind == "untail":
+                        for qid in [q for q, (rid, _) in self._tails.items() if rid == what]:
+                            del self._tails[qid]
+                            self._send(sock, _wire.Query(qid, "cancel", {}))
                     else:
                         latest = what
                         self._send(sock, latest)

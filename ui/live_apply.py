@@ -35,6 +35,7 @@ def apply_live(client, update: Update) -> None:
     mirror = live is None or live.mode == "mirror"
     if name in ("snapshot", "recording_added"):
         recs = params.get("recordings", []) if name == "snapshot" else [params]
+        recs = [r for r in recs if r["recording_id"] not in client.closed]  # closed by the user
         for rec in recs:
             rid = rec["recording_id"]
             if mirror:
@@ -45,7 +46,7 @@ def apply_live(client, update: Update) -> None:
                 _remote(client, rid, rec.get("application_id", "")).on_summary(rec)
         if recs:
             client._activate(recs[-1]["recording_id"])  # the newest run becomes the active one
-    elif mirror:
+    elif mirror or params.get("recording_id") in client.closed:
         return  # the tailed chunks carry everything else
     elif name == "timeline_extended":
         st = _remote(client, params["recording_id"])

@@ -210,3 +210,60 @@ def test_shortcuts_do_not_fire_while_typing_in_a_text_field(mixed_rrd):
         v.step()
         press(v, imgui.Key.space)
         assert s.time.playing
+
+
+def test_a_closed_live_recording_stays_closed(tmp_path):
+    """Closing a mirrored live recording dropped its store but kept the tail: its next chunk
+    re-created it, half-empty (the chunks before the close were gone) and active again."""
+    import types
+
+    import rerun_zmq as rr
+    from ui.data_client import DataClient, FileSource, Update
+    from ui.panels.recordings_panel import close_recording
+    from ui.state import AppState
+
+    path = str(tmp_path / "live.rrd")
+    rec = rr.new_recording("live_app", recording_id="tl")
+    rr.save(path, recording=rec)
+    for i in range(3):
+        rr.set_time_sequence("frame", i, recording=rec)
+        rr.log("a", rr.Points3D([[i, 0, 0]]), recording=rec)
+        rr.flush(recording=rec)
+    rr.disconnect(recording=rec)
+    chunks = [u for u in FileSource(path).messages() if u.kind == "chunk"]
+    assert len(chunks) >= 2
+
+    class FakeLive:
+        mode = "mirror"
+
+        def __init__(self) -> None:
+            self.tailed: list[str] = []
+            self.untailed: list[str] = []
+
+        def tail(self, rid: str) -> None:
+            self.tailed.append(rid)
+
+        def untail(self, rid: str) -> None:
+            self.untailed.append(rid)
+
+    s = AppState(store=None)
+    client = DataClient(s)
+    client.live = FakeLive()
+    viewer = types.SimpleNamespace(state=s, client=client, switch_recording=client._activate)
+    snap = {"recordings": [{"recording_id": "tl", "application_id": "live_app"}]}
+    client.apply(Update("event", "live", value=("snapshot", snap)))
+    client.apply(Update("chunk", "live", "tl", batch=chunks[0].batch))
+    client.finish_batch()
+    close_recording(viewer, "tl")
+    assert s.store is None
+    client.apply(Update("chunk", "live", "tl", batch=chunks[1].batch))  # already on its way
+    client.apply(Update("reset", "live", "tl"))
+    client.apply(Update("event", "live", value=("snapshot", snap)))  # the ingest restarted: resubscribed
+    client.finish_batch()
+    assert "tl" not in s.recordings and "tl" not in client.stores and s.store is None and s.recording_id is None
+    assert client.live.untailed == ["tl"]  # and the ingest is told to stop sending it
+    for u in FileSource(path).messages():  # File > Open of the same recording brings it back whole
+        client.apply(u)
+    client.finish_batch()
+    assert s.recording_id == "tl" and s.recordings["tl"] == "live_app"
+    assert list(s.time.times["frame"]) == [0, 1, 2]

@@ -12,8 +12,7 @@ from . import PANEL_FLAGS, place, record_item
 def close_recording(viewer, recording_id: str) -> None:
     """Forget a recording's store; the next remaining one (if any) becomes active."""
     s, client = viewer.state, viewer.client
-    client.stores.pop(recording_id, None)
-    client.times.pop(recording_id, None)
+    client.forget(recording_id)
     s.recordings.pop(recording_id, None)
     s.recording_sources.pop(recording_id, None)
     if s.recording_id != recording_id:
