@@ -267,3 +267,53 @@ def test_a_closed_live_recording_stays_closed(tmp_path):
     client.finish_batch()
     assert s.recording_id == "tl" and s.recordings["tl"] == "live_app"
     assert list(s.time.times["frame"]) == [0, 1, 2]
+
+
+BAD_VIEW_UI = {
+    "Spatial2DView": [{"zoom": "x"}, {"zoom": 0, "center": [1, 2], "fitted": True}, {"center": 5, "zoom": 2.0},
+                      {"center": [None, 1], "zoom": 2.0, "fitted": True}, {"zoom": float("nan"), "center": [0, 0]}],
+    "TimeSeriesView": [{"window": "x"}, {"window": None}, {"window": [1]}],
+    "TextLogView": [{"hidden_levels": 5}, {"search": 5}, {"hidden_levels": [1, None]}],
+}
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("i", range(5))
+def test_saved_view_settings_of_the_wrong_type_are_dropped_not_fatal(mixed_rrd, i):
+    """The per-view ``ui`` dict of a saved layout went straight to the views: a string zoom, a
+    non-list center or a zero zoom raised in the 2D view's draw, a string window in the time
+    series, an int search in the text log — every frame, from then on."""
+    from imgui_bundle import imgui
+
+    from ui.persist import state_dir
+
+    with headless_viewer(mixed_rrd) as v:
+        saved = v.workspace.layout.to_json()
+
+    def walk(n):
+        if "contents" in n and n.get("type") in BAD_VIEW_UI:
+            bad = BAD_VIEW_UI[n["type"]]
+            n.setdefault("properties", {})["ui"] = bad[i % len(bad)]
+        for c in n.get("contents", []):
+            if isinstance(c, dict):
+                walk(c)
+
+    walk(saved["root"])
+    folder = state_dir("state_test")
+    (folder / "ui_state.json").write_text(json.dumps({"version": 1, "blueprint": saved}))
+    with headless_viewer(mixed_rrd) as v:
+        io = imgui.get_io()
+        for name in ("cam", "metrics", "log"):  # hover, drag and wheel over each view
+            x, y, w, h = v.workspace.view_rects[name]
+            io.add_mouse_pos_event(x + w / 2, y + h / 2)
+            v.step()
+            io.add_mouse_wheel_event(0, 1)
+            io.add_mouse_button_event(0, True)
+            v.step()
+            io.add_mouse_pos_event(x + w / 2 + 5, y + h / 2 + 5)
+            v.step()
+            io.add_mouse_button_event(0, False)
+            v.step()
+        assert [n.name for n in v.workspace.layout.views()] == ["cam", "metrics", "log"]
+        v2d = v.workspace.layout.views()[0]
+        assert all(math.isfinite(x) for x in (*v2d.ui["center"], v2d.ui["zoom"])) and v2d.ui["zoom"] > 0

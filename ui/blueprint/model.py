@@ -9,6 +9,7 @@ one reader.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 
 from rerun_zmq.blueprint import CONTAINER_KINDS, VIEW_KINDS
@@ -113,8 +114,9 @@ def node_from_json(d: dict) -> ViewNode | ContainerNode:
         cam = ui.pop("camera", None)
         if cam and kind == "Spatial3DView":
             apply_camera(node.view.camera, cam)
-        node.view.show_grid = bool(ui.pop("show_grid", True))
-        node.ui = ui
+        grid = ui.pop("show_grid", True)
+        node.view.show_grid = grid if isinstance(grid, bool) else True
+        node.ui = clean_view_ui(kind, ui)
         return node
     if kind in CONTAINER_KINDS:
         shares = props.get("column_shares") or props.get("row_shares")
@@ -128,6 +130,36 @@ def node_from_json(d: dict) -> ViewNode | ContainerNode:
             tab if isinstance(tab, int) else 0,
         )
     raise ValueError(f"unknown blueprint node type {kind!r}; expected one of {VIEW_KINDS + CONTAINER_KINDS}")
+
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+#: per view kind: the persisted ``ui`` keys the views read, and what a usable value is
+_UI_CHECKS = {
+    "Spatial2DView": {
+        "center": lambda v: isinstance(v, list) and len(v) == 2 and all(_finite(x) for x in v),
+        "zoom": lambda v: _finite(v) and v > 0,
+        "fitted": lambda v: isinstance(v, bool),
+    },
+    "TimeSeriesView": {"window": lambda v: _finite(v) and v >= 0},
+    "TextLogView": {
+        "search": lambda v: isinstance(v, str),
+        "follow": lambda v: isinstance(v, bool),
+        "hidden_levels": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    },
+}
+
+
+def clean_view_ui(kind: str, ui: dict) -> dict:
+    """Drop the view settings from a file that the views could not use (wrong type, NaN, zero
+    zoom): the view falls back to its default for those."""
+    checks = _UI_CHECKS.get(kind, {})
+    out = {k: v for k, v in ui.items() if k not in checks or checks[k](v)}
+    if kind == "Spatial2DView" and not ("center" in out and "zoom" in out):
+        out = {k: v for k, v in out.items() if k not in ("center", "zoom", "fitted")}  # refit
+    return out
 
 
 def apply_camera(cam, d: dict) -> None:
