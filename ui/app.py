@@ -147,12 +147,18 @@ class Viewer:
         return self.surface.capture()
 
     def close(self) -> None:
+        """Stop the sources, free the views, tear down ImGui/GL/window — each step even if one
+        before it raised (the first error is raised afterwards)."""
         try:
-            self.workspace.close()  # saves the UI state, frees view textures and implot
-            self.client.close()
-            for gpu in self.gpus.values():
-                gpu.release()
-            self.gpus.clear()
+            try:
+                self.client.close()  # threads first: nothing may outlive the viewer
+            finally:
+                try:
+                    self.workspace.close()  # saves the UI state, frees view textures and implot
+                finally:
+                    for gpu in self.gpus.values():
+                        gpu.release()
+                    self.gpus.clear()
         finally:
             self.surface.shutdown()
 

@@ -32,7 +32,8 @@ def save_state(application_id: str, data: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / FILE
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"version": VERSION, **data}, indent=1, sort_keys=True))
+    text = json.dumps({"version": VERSION, **data}, indent=1, sort_keys=True, allow_nan=False)  # strict JSON
+    tmp.write_text(text)
     os.replace(tmp, path)
     return path
 
@@ -121,13 +122,13 @@ class Persistence:
     def save(self, only_if_changed: bool = False) -> Path | None:
         if not self.enabled or not self.app_id:
             return None
-        snap = self.snapshot()
-        text = json.dumps(snap, sort_keys=True)
-        if only_if_changed and text == self._last_text:
-            return None
-        self._last_text = text
         try:
+            snap = self.snapshot()
+            text = json.dumps(snap, sort_keys=True, allow_nan=False)
+            if only_if_changed and text == self._last_text:
+                return None
+            self._last_text = text
             return save_state(self.app_id, snap)
-        except OSError as exc:
+        except (OSError, ValueError, TypeError) as exc:  # a full disk, or a NaN/odd value: not JSON
             self.ws.state.errors.append(f"ui state not saved: {exc}")
             return None

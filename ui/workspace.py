@@ -239,12 +239,13 @@ class Workspace:
     def close(self) -> None:
         from imgui_bundle import implot
 
-        self.persist.save()
-
-        for drawer in self.drawers.values():
-            if hasattr(drawer, "release"):
-                drawer.release()
-        self.drawers.clear()
-        if self.implot_ctx is not None:
-            implot.destroy_context(self.implot_ctx)
-            self.implot_ctx = None
+        try:
+            self.persist.save()
+        finally:
+            for drawer in self.drawers.values():
+                if hasattr(drawer, "release"):
+                    drawer.release()
+            self.drawers.clear()
+            if self.implot_ctx is not None:
+                implot.destroy_context(self.implot_ctx)
+                self.implot_ctx = None

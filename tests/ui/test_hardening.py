@@ -317,3 +317,49 @@ def test_saved_view_settings_of_the_wrong_type_are_dropped_not_fatal(mixed_rrd, 
         assert [n.name for n in v.workspace.layout.views()] == ["cam", "metrics", "log"]
         v2d = v.workspace.layout.views()[0]
         assert all(math.isfinite(x) for x in (*v2d.ui["center"], v2d.ui["zoom"])) and v2d.ui["zoom"] > 0
+
+
+@pytest.mark.gui
+def test_close_stops_the_threads_and_tears_down_even_when_saving_fails(mixed_rrd):
+    from ui.app import Viewer
+    from ui.state import Options
+
+    v = Viewer(Options(headless=True, window_size=(800, 500)))
+    v.open_file(mixed_rrd, wait=True)
+    v.connect("tcp://127.0.0.1:1")  # nobody listens: the live thread keeps retrying until stopped
+    v.step()
+    live = v.live._thread
+    assert live.is_alive()
+
+    def broken_save(*_a, **_k):
+        raise RuntimeError("disk on fire")
+
+    v.workspace.persist.save = broken_save
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        v.close()
+    assert not live.is_alive()
+    assert v.surface.ctx is None and v.workspace.implot_ctx is None and not v.gpus
+
+
+def _strict_json(text: str):
+    def no_constants(name):
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=no_constants)
+
+
+@pytest.mark.gui
+def test_saved_state_is_strict_json_even_after_reading_nan_shares(mixed_rrd):
+    from ui.persist import state_dir
+
+    with headless_viewer(mixed_rrd) as v:
+        saved = v.workspace.layout.to_json()
+    saved["root"].setdefault("properties", {})["row_shares"] = [float("nan"), 1.0]
+    saved["auto_layout"] = False
+    path = state_dir("state_test") / "ui_state.json"
+    path.write_text(json.dumps({"version": 1, "blueprint": saved}))  # Python writes NaN; a file may hold it
+    with headless_viewer(mixed_rrd) as v:
+        assert v.workspace.layout.root.shares is None  # equal shares
+        v.workspace.layout.edited()
+    data = _strict_json(path.read_text())
+    assert data["blueprint"]["root"]["type"] == "Vertical"

@@ -125,11 +125,19 @@ def node_from_json(d: dict) -> ViewNode | ContainerNode:
             kind,
             [node_from_json(c) for c in d.get("contents") or []],
             d.get("name") or "",
-            [float(x) for x in shares] if shares else None,
+            _shares(shares),
             int(props["grid_columns"]) if props.get("grid_columns") else None,
             tab if isinstance(tab, int) else 0,
         )
     raise ValueError(f"unknown blueprint node type {kind!r}; expected one of {VIEW_KINDS + CONTAINER_KINDS}")
+
+
+def _shares(shares) -> list[float] | None:
+    """Column/row shares from a file; None (equal shares) unless all are finite and >= 0."""
+    if not shares:
+        return None
+    out = [float(x) for x in shares]
+    return out if all(math.isfinite(x) and x >= 0 for x in out) else None
 
 
 def _finite(x) -> bool:
