@@ -250,14 +250,16 @@ class Batcher:
                             self._start()
         return True
 
-    def stop(self, timeout: float | None = 10.0) -> None:
-        self.flush(timeout)
+    def stop(self, timeout: float | None = 10.0) -> bool:
+        """Flush, then end the thread; False when rows were still not handed over after ``timeout``."""
+        flushed = self.flush(timeout)
         with self._lock:
             self._stopping = True
             self._wake.notify()
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+        return flushed
 
     # -- batcher thread -----------------------------------------------------------------------------
     def _start(self) -> None:

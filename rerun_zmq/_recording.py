@@ -284,15 +284,18 @@ class RecordingStream:
             report(TimeoutError(f"rr.flush: timed out after {timeout} s; data is still pending"))
         return ok
 
-    def close(self) -> None:
-        """Flush and close the sink (the file gets its footer)."""
-        self.batcher.stop()
+    def close(self, timeout: float | None = 10.0) -> None:
+        """Flush and close the sink (the file gets its footer); warns if data was still pending after ``timeout``."""
+        flushed = self.batcher.stop(timeout)
         with self._sink_lock:
-            self._sink.flush()
+            flushed = self._sink.flush(timeout) and flushed
             self._sink.close()
             if not isinstance(self._sink, BufferedSink):
                 self._sink = BufferedSink()
                 self._hello_sent = False
+        if not flushed:
+            warn_user(f"rerun_zmq: recording {self.recording_id} closed after {timeout} s with data still not "
+                      "accepted by its sink; that data is lost")
 
     def after_fork_in_child(self) -> None:
         self.producer_id = uuid.uuid4().hex

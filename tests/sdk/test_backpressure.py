@@ -76,3 +76,36 @@ def test_warnings_as_errors_on_the_batcher_thread_do_not_stop_it(recwarn):
         assert rec.batcher.flush(30)
     assert any(isinstance(m, ChunkMsg) for m in sink.messages())
     rec.close()
+
+
+def test_close_with_a_blocked_sink_warns_that_data_is_lost():
+    """close() used to give up silently after its timeout: rows never written and no word said."""
+    import pytest
+
+    rec = rr.RecordingStream("close_blocked")
+    sink = GateSink()
+    rec.set_sink(sink)
+    rec.log("e", rr.Scalars(1.0))
+    assert sink.entered.wait(10)
+    rec.log("e", rr.Scalars(2.0))
+    opener = threading.Timer(1.0, sink.gate.set)  # close waits for the send under way, not for this timeout
+    opener.start()
+    try:
+        with pytest.warns(rr.RerunZmqWarning, match="still not accepted by its sink; that data is lost"):
+            rec.close(timeout=0.2)
+    finally:
+        sink.gate.set()
+        opener.join()
+
+
+def test_close_with_a_working_sink_says_nothing():
+    import warnings
+
+    rec = rr.RecordingStream("close_ok")
+    sink = MemorySink()
+    rec.set_sink(sink)
+    rec.log("e", rr.Scalars(1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rec.close(timeout=5)
+    assert sum(m.batch.num_rows for m in sink.messages() if isinstance(m, ChunkMsg)) == 1
