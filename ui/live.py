@@ -18,6 +18,7 @@ from rerun_zmq import _wire
 from .data_client import Update
 
 SUBSCRIBE_ID = 1
+SNAPSHOT_ID = 3
 LATEST_AT_ID = 2
 FIRST_TAIL_ID = 100
 RESUBSCRIBE_S = 3.0
@@ -48,6 +49,7 @@ class LiveSource:
         # live thread only:
         self._tails: dict[int, list] = {}  # query id -> [recording id, last seq]
         self._next_qid = FIRST_TAIL_ID
+        self._event_seq = 0  # last Event.seq heard
 
     def start(self, out: queue.Queue) -> None:
         self._thread = threading.Thread(target=self._run, args=(out,), name="viewer-live", daemon=True)
@@ -159,6 +161,9 @@ class LiveSource:
         except _wire.WireError as exc:
             return Update("error", self.name, value=f"{self.name}: bad message: {exc}")
         if isinstance(msg, _wire.Event):
+            if msg.seq > self._event_seq + 1:  # events were lost (a recording_added, say): resync
+                self._send(sock, _wire.Query(SNAPSHOT_ID, "snapshot", {}))
+            self._event_seq = msg.seq  # lower: the ingest restarted and counts afresh
             return Update("event", self.name, value=(msg.name, msg.params))
         if isinstance(msg, _wire.Result):
             tail = self._tails.get(msg.query_id)

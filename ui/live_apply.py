@@ -36,6 +36,7 @@ def apply_live(client, update: Update) -> None:
     if name in ("snapshot", "recording_added"):
         recs = params.get("recordings", []) if name == "snapshot" else [params]
         recs = [r for r in recs if r["recording_id"] not in client.closed]  # closed by the user
+        known = set(client.stores)
         for rec in recs:
             rid = rec["recording_id"]
             if mirror:
@@ -44,8 +45,9 @@ def apply_live(client, update: Update) -> None:
                     live.tail(rid)
             else:
                 _remote(client, rid, rec.get("application_id", "")).on_summary(rec)
-        if recs:
-            client._activate(recs[-1]["recording_id"])  # the newest run becomes the active one
+        newest = recs[-1]["recording_id"] if recs else None
+        if newest is not None and (newest not in known or s.recording_id is None):
+            client._activate(newest)  # a new run becomes the active one; a resync keeps the user's choice
     elif mirror or params.get("recording_id") in client.closed:
         return  # the tailed chunks carry everything else
     elif name == "timeline_extended":

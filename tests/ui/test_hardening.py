@@ -363,3 +363,70 @@ def test_saved_state_is_strict_json_even_after_reading_nan_shares(mixed_rrd):
         v.workspace.layout.edited()
     data = _strict_json(path.read_text())
     assert data["blueprint"]["root"]["type"] == "Vertical"
+
+
+def test_live_source_asks_for_a_snapshot_when_events_were_lost():
+    """``Event.seq`` counts without gaps so that a client can resync; the viewer ignored it, so a
+    lost ``recording_added`` left a new run untailed (invisible) for as long as the ingest ran."""
+    import queue as queue_mod
+
+    import zmq
+
+    from rerun_zmq import _wire
+    from ui.live import LiveSource
+
+    ctx = zmq.Context.instance()
+    router = ctx.socket(zmq.ROUTER)
+    router.setsockopt(zmq.LINGER, 0)
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    src = LiveSource(f"tcp://127.0.0.1:{port}")
+    out: queue_mod.Queue = queue_mod.Queue()
+    src.start(out)
+    try:
+        def recv_query(timeout_ms: int = 3000):
+            assert router.poll(timeout_ms), "no query from the viewer"
+            ident, *frames = router.recv_multipart()
+            return ident, _wire.decode(frames)
+
+        ident, q = recv_query()
+        assert q.op == "subscribe"
+        send = lambda msg: router.send_multipart([ident, *_wire.encode(msg)])  # noqa: E731
+        send(_wire.Event(1, "snapshot", {"recordings": []}))
+        send(_wire.Event(2, "stats", {}))
+        assert not router.poll(300)  # no gap: nothing asked
+        send(_wire.Event(5, "stats", {}))  # 3 and 4 were lost
+        _, q = recv_query()
+        assert q.op == "snapshot"
+        send(_wire.Event(1, "snapshot", {"recordings": []}))  # a restarted ingest counts from 1: no gap
+        assert not router.poll(300)
+    finally:
+        src.stop()
+        router.close(linger=0)
+    assert not src._thread.is_alive()
+
+
+def test_a_resync_snapshot_keeps_the_recording_the_user_switched_to():
+    from ui.data_client import DataClient, Update
+    from ui.state import AppState
+
+    class FakeLive:
+        mode = "mirror"
+
+        def tail(self, rid: str) -> None:
+            pass
+
+    s = AppState(store=None)
+    client = DataClient(s)
+    client.live = FakeLive()
+
+    def snapshot(*rids):
+        recs = [{"recording_id": r, "application_id": "app"} for r in rids]
+        client.apply(Update("event", "live", value=("snapshot", {"recordings": recs})))
+
+    snapshot("r1", "r2")
+    assert s.recording_id == "r2"
+    client._activate("r1")  # the user switched back
+    snapshot("r1", "r2")  # events were lost (or the ingest restarted): the summary again
+    assert s.recording_id == "r1"
+    snapshot("r1", "r2", "r3")  # a run that started meanwhile still becomes the active one
+    assert s.recording_id == "r3"
