@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import _wire
@@ -77,11 +78,15 @@ def _print(path: str, out) -> int:
 
 
 def _merge(out_path: str, inputs: list[str]) -> int:
+    # every input opened (and checked) before the output is created: writing truncates ``out_path``,
+    # which would destroy an input given as the output too (and fault the reader mapping it)
+    readers = [RrdReader(path) for path in inputs]
+    if os.path.exists(out_path) and any(os.path.samefile(out_path, path) for path in inputs):
+        raise RrdError(f"merge output {out_path} is also one of its inputs; write to a new file")
     writer = RrdWriter(out_path)
     incomplete = []
     try:
-        for path in inputs:
-            reader = RrdReader(path)
+        for path, reader in zip(inputs, readers):
             for msg in reader:
                 writer.write(msg)
             if not reader.complete:

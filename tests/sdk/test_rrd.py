@@ -163,3 +163,23 @@ def test_big_chunks_compress_only_when_a_sample_shrinks(tmp_path):
     back = [m.batch for m in _rrd.RrdReader(tmp_path / "big.rrd") if isinstance(m, _wire.ChunkMsg)]
     assert back[0].equals(seq) and back[1].equals(cloud)
     assert (tmp_path / "big.rrd").stat().st_size < seq.nbytes + cloud.nbytes
+
+
+def test_merge_into_one_of_its_inputs_is_refused_and_the_input_kept(tmp_path, capsys):
+    """The output used to be truncated before the inputs were read: the input's data was destroyed."""
+    a, b = tmp_path / "a.rrd", tmp_path / "b.rrd"
+    _write(a, MESSAGES[:2])
+    _write(b, [_wire.ChunkMsg("rec-1", ONE_CHUNK)])
+    before = a.read_bytes()
+    assert rrd_main(["merge", str(a), str(a), str(b)]) == 2
+    assert "also one of its inputs" in capsys.readouterr().err
+    assert a.read_bytes() == before
+
+
+def test_merge_with_an_unreadable_input_creates_no_output(tmp_path, capsys):
+    a, bad, out = tmp_path / "a.rrd", tmp_path / "bad.rrd", tmp_path / "m.rrd"
+    _write(a, MESSAGES[:2])
+    bad.write_bytes(b"nope")
+    assert rrd_main(["merge", str(out), str(a), str(bad)]) == 2
+    assert "not an .rrd file" in capsys.readouterr().err
+    assert not out.exists()
