@@ -430,3 +430,24 @@ def test_a_resync_snapshot_keeps_the_recording_the_user_switched_to():
     assert s.recording_id == "r1"
     snapshot("r1", "r2", "r3")  # a run that started meanwhile still becomes the active one
     assert s.recording_id == "r3"
+
+
+@pytest.mark.gui
+def test_save_time_selection_with_an_infinite_time_is_a_message_not_a_crash(mixed_rrd, tmp_path):
+    """``parse_time('inf')`` raised OverflowError, which the dialog's (ValueError, OSError) did not
+    catch: typing 'inf' or '1e30' into "from" and pressing Save ended the frame loop."""
+    from ._viewer2 import click, type_text
+
+    from ui.data_client import select_timeline
+
+    with headless_viewer(mixed_rrd) as v:
+        select_timeline(v.state, "log_time")  # a timestamp timeline: seconds as floats
+        v.state.save_dialog = "selection"
+        v.step()
+        v.step()
+        v.workspace.save_dialog.path[0] = str(tmp_path / "sel.rrd")
+        for text in ("inf", "1e30"):
+            type_text(v, "save_from", text)
+            click(v, "save_ok")
+            assert repr(text) in v.workspace.save_dialog.message
+        assert not (tmp_path / "sel.rrd").exists()
