@@ -451,3 +451,20 @@ def test_save_time_selection_with_an_infinite_time_is_a_message_not_a_crash(mixe
             click(v, "save_ok")
             assert repr(text) in v.workspace.save_dialog.message
         assert not (tmp_path / "sel.rrd").exists()
+
+
+@pytest.mark.gui
+def test_an_origin_that_is_not_an_entity_path_is_a_message_not_a_crash(mixed_rrd):
+    """``set_origin`` let canonical_path's ValueError out of the frame (main() then exits 1)."""
+    from ._viewer2 import click, type_text
+
+    with headless_viewer(mixed_rrd) as v:
+        click(v, "bp_node:cam")
+        node = v.workspace.layout.views()[0]
+        type_text(v, "bp_origin", "cam\\")
+        click(v, "bp_set_origin")
+        assert node.origin == "/cam" and node.includes("/cam/points")
+        assert v.workspace.blueprint_panel._origin_error
+        type_text(v, "bp_origin", "/cam/points")  # a good one afterwards works and clears the message
+        click(v, "bp_set_origin")
+        assert node.origin == "/cam/points" and not v.workspace.blueprint_panel._origin_error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rerun_zmq._entity_path import canonical_path
 
-from .filter import toggle_rules
+from .filter import EntityFilter, toggle_rules
 from .model import ContainerNode, ViewNode
 
 
@@ -116,8 +116,10 @@ def move_into(layout, uid: int, target: ContainerNode, after: int | None = None)
 
 
 def set_origin(layout, node: ViewNode, origin: str) -> None:
-    node.origin = canonical_path(origin.strip() or "/")
-    node.view.origin = node.origin
+    """``ValueError`` (nothing changed) for a path that is not an entity path."""
+    origin = canonical_path(origin.strip() or "/")
+    EntityFilter(node.contents, origin)  # the rules must still read with $origin expanded
+    node.origin = node.view.origin = origin
     node.set_contents(node.contents)  # $origin moved
     layout.edited()
 

@@ -42,6 +42,7 @@ class BlueprintPanel:
         self._paths: list[str] = []
         self._origin = [""]
         self._origin_uid: int | None = None
+        self._origin_error = ""
         self._paths_key: tuple | None = None
 
     def draw(self, state: AppState, workspace, rect) -> None:
@@ -149,14 +150,20 @@ class BlueprintPanel:
         self._move_and_kind(state, layout, node)
         if isinstance(node, ViewNode) and state.store is not None:
             if self._origin_uid != node.uid:
-                self._origin, self._origin_uid = [node.origin], node.uid
+                self._origin, self._origin_uid, self._origin_error = [node.origin], node.uid, ""
             imgui.set_next_item_width(max(imgui.get_content_region_avail().x - 60, 60))
             _, self._origin[0] = imgui.input_text("##origin", self._origin[0])
             record_item(state, "bp_origin")
             imgui.same_line()
             if imgui.small_button("origin"):
-                set_origin(layout, node, self._origin[0])
+                try:
+                    set_origin(layout, node, self._origin[0])
+                    self._origin_error = ""
+                except ValueError as exc:  # a typo in the field, not a reason to end the viewer
+                    self._origin_error = str(exc)
             record_item(state, "bp_set_origin")
+            if self._origin_error:
+                imgui.text_colored(imgui.ImVec4(1.0, 0.6, 0.5, 1.0), self._origin_error)
             imgui.text_disabled("entities:")
             key = (id(state.store), state.generation)
             if key != self._paths_key:  # entity_paths() sorts every call: once per data change
