@@ -40,6 +40,7 @@ _FILE_HEAD = struct.Struct("<6sHH")
 _REC_HEAD = struct.Struct("<2sH")
 _U64 = struct.Struct("<Q")
 _TRAILER = struct.Struct("<Q8s")
+_IOV_MAX = 1024  # Linux's limit on the parts of one writev
 
 
 class RrdError(ValueError):
@@ -159,7 +160,9 @@ class RrdWriter:
         self._pending_index.append([self._pending_bytes, kind, entity, rows])
         self._pending.extend(parts)
         self._pending_bytes += size
-        if self._pending_bytes >= self.buffer_bytes:
+        # one writev takes at most _IOV_MAX parts: a bigger group would go out in several writes,
+        # which another process appending to the same file could interleave with (torn records)
+        if self._pending_bytes >= self.buffer_bytes or len(self._pending) > _IOV_MAX - 8:
             self.flush()
 
     def _write_all(self, parts: list) -> int:
@@ -170,7 +173,7 @@ class RrdWriter:
         total = sum(len(v) for v in views)
         written = 0
         while views:
-            n = os.writev(fd, views[:1024])
+            n = os.writev(fd, views[:_IOV_MAX])
             written += n
             while views and n >= len(views[0]):
                 n -= len(views[0])

@@ -183,3 +183,31 @@ def test_merge_with_an_unreadable_input_creates_no_output(tmp_path, capsys):
     assert rrd_main(["merge", str(out), str(a), str(bad)]) == 2
     assert "not an .rrd file" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_each_flush_is_one_writev_even_with_many_small_records(tmp_path, monkeypatch):
+    """Forked writers share the file through O_APPEND: a group of records must go out in a single
+    writev, or another process's records can land between its halves. More than 1024 parts
+    (IOV_MAX) used to be split over several calls."""
+    calls: list[int] = []
+    real = os.writev
+    monkeypatch.setattr(_rrd.os, "writev", lambda fd, views: calls.append(len(views)) or real(fd, views))
+    w = _rrd.RrdWriter(tmp_path / "many.rrd", buffer_bytes=1 << 30)
+    writes_per_group = []
+    real_write_all = w._write_all
+
+    def one_group(parts):
+        before = len(calls)
+        out = real_write_all(parts)
+        writes_per_group.append(len(calls) - before)
+        return out
+
+    w._write_all = one_group
+    for i in range(2000):
+        w.write(_wire.Ack(seq=i))
+    w.close()
+    assert len(writes_per_group) > 2 and set(writes_per_group) == {1}
+    reader = _rrd.RrdReader(tmp_path / "many.rrd")
+    assert len(list(reader)) == 2000 and reader.complete
+    offsets = [r[0] for r in reader.index["records"]]
+    assert offsets == sorted(offsets) and len(offsets) == 2000
