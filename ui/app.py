@@ -204,6 +204,10 @@ def parse_args(argv: list[str]) -> Options:
         tm = tuple(a.time.split("=", 1))
     from rerun_zmq._entity_path import canonical_path
 
+    try:
+        hide = [canonical_path(e) for e in a.hide]
+    except ValueError as exc:
+        p.error(f"--hide: {exc}")
     return Options(
         a.files,
         a.screenshot_to,
@@ -211,7 +215,7 @@ def parse_args(argv: list[str]) -> Options:
         (w, h),
         a.connect,
         a.headless,
-        [canonical_path(e) for e in a.hide],
+        hide,
         a.max_frames,
         a.wait,
         a.live_mode,

@@ -82,7 +82,7 @@ def test_state_file_with_an_unusable_blueprint_is_reported_not_fatal(mixed_rrd):
 @pytest.mark.parametrize(
     "args",
     [["--window-size=0x0"], ["--window-size=-5x10"], ["--window-size", "100000x100000"], ["--wait=-1"],
-     ["--wait=nan"], ["--max-frames=0"]],
+     ["--wait=nan"], ["--max-frames=0"], ["--hide", "cam\\"]],
 )
 def test_cli_bad_options_are_a_usage_error(args, capsys):
     from ui.app import parse_args
