@@ -12,7 +12,7 @@ import numpy as np
 from . import _recording
 from ._batcher import BatcherConfig
 from ._chunk import build_chunk, concat_instances
-from ._entity_path import canonical_path
+from ._entity_path import canonical_path, is_reserved
 from ._errors import NotYetAvailableError, report, set_strict_mode, strict_mode
 from ._recording import RecordingStream, _thread, resolve
 from ._sinks import MemorySink
@@ -149,6 +149,8 @@ class TimeColumn:
         if len(given) != 1:
             raise TypeError(f"TimeColumn({timeline!r}) takes exactly one of sequence=, duration=, timestamp=")
         kind, values = given[0]
+        if not isinstance(timeline, str) or not timeline:
+            raise TypeError(f"TimeColumn timeline name must be a non-empty str, got {timeline!r}")
         object.__setattr__(self, "timeline", timeline)
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "times", array_to_int64(kind, values))
@@ -175,6 +177,8 @@ def send_columns(entity_path, indexes: Iterable[TimeColumn], columns: Iterable[C
 
 def _columns_chunk(rec: RecordingStream, entity_path, indexes: list, columns: list):
     path = canonical_path(entity_path)
+    if is_reserved(path):
+        raise ValueError(f"entity path parts starting with '__' are reserved, got {path!r}")
     flat: list[ComponentColumn] = []
     for col in columns:
         if isinstance(col, ComponentColumn):
@@ -193,6 +197,10 @@ def _columns_chunk(rec: RecordingStream, entity_path, indexes: list, columns: li
             raise TypeError(f"indexes must be rr.TimeColumn, got {type(idx).__name__}")
         if len(idx.times) != n:
             raise ValueError(f"time column {idx.timeline!r} has {len(idx.times)} rows, expected {n}")
+    names = [idx.timeline for idx in indexes]
+    for name in names:
+        if names.count(name) > 1:  # a dict of them kept only the last, dropping the others' times
+            raise ValueError(f"timeline {name!r} is given {names.count(name)} times in indexes; give it once")
     comps = {}
     for col in flat:
         if col.num_rows() != n:

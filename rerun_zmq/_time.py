@@ -133,6 +133,8 @@ def array_to_int64(kind: str, values) -> np.ndarray:
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise ValueError(f"a time column must be 1-D, got shape {arr.shape}")
+    if arr.size == 0:  # np.asarray([]) is float64, which is no reason to refuse an empty column
+        return np.empty(0, dtype=np.int64)
     if kind == "sequence":
         if arr.dtype.kind not in "iu":
             raise TypeError(f"sequence times must be integers, got dtype {arr.dtype}")

@@ -74,3 +74,29 @@ def test_log_tick_on_request():
         stream.log("a", rr.Scalars(1.0))
     assert [r["log_tick"] for r in rows(stream)] == [1, 2, 3]
     stream.close()
+
+
+def test_a_timeline_given_twice_is_refused_not_half_dropped(rec):
+    """Index columns went into a dict by name: the first 't' column was dropped without a word."""
+    with pytest.warns(rr.RerunZmqWarning, match="timeline 't' is given 2 times"):
+        rr.send_columns("e", indexes=[rr.TimeColumn("t", sequence=[1, 2]), rr.TimeColumn("t", duration=[1.0, 2.0])],
+                        columns=rr.Scalars.columns(scalars=[1.0, 2.0]))
+    assert rows(rec, "/e") == []
+
+
+@pytest.mark.parametrize("name", ["", 5, None])
+def test_time_column_name_must_be_a_non_empty_str(name):
+    with pytest.raises(TypeError, match="non-empty str"):
+        rr.TimeColumn(name, sequence=[1])
+
+
+def test_reserved_entity_path_is_refused_as_in_log(rec):
+    with pytest.warns(rr.RerunZmqWarning, match="reserved"):
+        rr.send_columns("__internal/x", indexes=[rr.TimeColumn("t", sequence=[1])],
+                        columns=rr.Scalars.columns(scalars=[1.0]))
+    assert rows(rec) == []
+
+
+def test_empty_columns_are_accepted():
+    assert rr.TimeColumn("t", sequence=[]).times.dtype == np.int64
+    assert len(rr.TimeColumn("t", duration=[]).times) == 0
