@@ -139,10 +139,14 @@ def array_to_int64(kind: str, values) -> np.ndarray:
         if arr.dtype.kind not in "iu":
             raise TypeError(f"sequence times must be integers, got dtype {arr.dtype}")
         return arr.astype(np.int64)
-    if arr.dtype.kind == "m":
-        return arr.astype("timedelta64[ns]").astype(np.int64)
-    if arr.dtype.kind == "M":
-        return arr.astype("datetime64[ns]").astype(np.int64)
+    if arr.dtype.kind in "mM":
+        unit = "timedelta64[ns]" if arr.dtype.kind == "m" else "datetime64[ns]"
+        if np.isnat(arr).any():
+            raise ValueError(f"{kind} times must not be NaT")
+        ns = arr.astype(unit)
+        if np.datetime_data(arr.dtype)[0] not in ("ps", "fs", "as") and (ns.astype(arr.dtype) != arr).any():
+            raise ValueError(f"{kind} times must fit int64 nanoseconds (about years 1678..2261)")
+        return ns.astype(np.int64)
     if arr.dtype.kind in "iuf":
         seconds = arr.astype(np.float64)
         if not np.all(np.abs(seconds) < 9.2e9):  # also false for NaN

@@ -288,3 +288,20 @@ def test_send_columns_times_outside_int64_are_refused(rec):
         with pytest.raises(ValueError, match="finite seconds"):
             rr._time.array_to_int64("duration", np.array(bad))
     assert list(rr._time.array_to_int64("duration", np.array([1.5, -3]))) == [1_500_000_000, -3_000_000_000]
+
+
+@pytest.mark.parametrize("bad", [
+    np.array(["2020-01-01", "NaT"], dtype="datetime64[D]"),
+    np.array(["2020-01-01", "3000-01-01"], dtype="datetime64[D]"),
+    np.array([1, 10**12], dtype="timedelta64[D]"),
+])
+def test_numpy_time_columns_that_wrap_or_are_nat_are_refused(bad):
+    """numpy's cast to nanoseconds wraps silently (year 3000 became 1830) and NaT became INT64_MIN."""
+    with pytest.raises(ValueError, match="NaT|fit int64"):
+        rr._time.array_to_int64("timestamp", bad)
+
+
+def test_numpy_time_columns_in_range_convert_exactly():
+    days = np.array(["1970-01-02", "2020-01-01"], dtype="datetime64[D]")
+    assert list(rr._time.array_to_int64("timestamp", days)) == [86_400 * 10**9, 1_577_836_800 * 10**9]
+    assert list(rr._time.array_to_int64("duration", np.array([1500], dtype="timedelta64[ps]"))) == [1]
