@@ -56,8 +56,11 @@ def test_non_finite_shares_and_bad_grid_columns_give_finite_rects():
     from ui.blueprint.geometry import arrange
     from ui.blueprint.model import ContainerNode, ViewNode
 
-    for kind, kw in (("Horizontal", {"shares": [float("nan"), 1.0]}), ("Vertical", {"shares": [math.inf, 1.0]}),
-                     ("Grid", {"grid_columns": -2})):
+    for kind, kw in (
+        ("Horizontal", {"shares": [float("nan"), 1.0]}),
+        ("Vertical", {"shares": [math.inf, 1.0]}),
+        ("Grid", {"grid_columns": -2}),
+    ):
         node = ContainerNode(kind, [ViewNode("Spatial3DView"), ViewNode("TextLogView")], **kw)
         views: list = []
         arrange(node, (0, 0, 800, 600), views, [])
@@ -81,8 +84,15 @@ def test_state_file_with_an_unusable_blueprint_is_reported_not_fatal(mixed_rrd):
 
 @pytest.mark.parametrize(
     "args",
-    [["--window-size=0x0"], ["--window-size=-5x10"], ["--window-size", "100000x100000"], ["--wait=-1"],
-     ["--wait=nan"], ["--max-frames=0"], ["--hide", "cam\\"]],
+    [
+        ["--window-size=0x0"],
+        ["--window-size=-5x10"],
+        ["--window-size", "100000x100000"],
+        ["--wait=-1"],
+        ["--wait=nan"],
+        ["--max-frames=0"],
+        ["--hide", "cam\\"],
+    ],
 )
 def test_cli_bad_options_are_a_usage_error(args, capsys):
     from ui.app import parse_args
@@ -103,8 +113,13 @@ def test_unreadable_time_is_a_value_error(text):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rerun_zmq", "--headless", *args],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "rerun_zmq", "--headless", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.mark.gui
@@ -196,8 +211,13 @@ def test_shortcuts_do_not_fire_while_typing_in_a_text_field(mixed_rrd):
         v.step()
         click(v, "open_path")
         v.step()
-        for key, ctrl in ((imgui.Key.space, False), (imgui.Key.end, False), (imgui.Key.right_arrow, False),
-                          (imgui.Key.s, True), (imgui.Key.q, True)):
+        for key, ctrl in (
+            (imgui.Key.space, False),
+            (imgui.Key.end, False),
+            (imgui.Key.right_arrow, False),
+            (imgui.Key.s, True),
+            (imgui.Key.q, True),
+        ):
             press(v, key, ctrl)
             assert not s.time.playing and s.time.cursor == start, key
             assert not s.save_dialog and not s.quit_requested, key
@@ -270,8 +290,13 @@ def test_a_closed_live_recording_stays_closed(tmp_path):
 
 
 BAD_VIEW_UI = {
-    "Spatial2DView": [{"zoom": "x"}, {"zoom": 0, "center": [1, 2], "fitted": True}, {"center": 5, "zoom": 2.0},
-                      {"center": [None, 1], "zoom": 2.0, "fitted": True}, {"zoom": float("nan"), "center": [0, 0]}],
+    "Spatial2DView": [
+        {"zoom": "x"},
+        {"zoom": 0, "center": [1, 2], "fitted": True},
+        {"center": 5, "zoom": 2.0},
+        {"center": [None, 1], "zoom": 2.0, "fitted": True},
+        {"zoom": float("nan"), "center": [0, 0]},
+    ],
     "TimeSeriesView": [{"window": "x"}, {"window": None}, {"window": [1]}],
     "TextLogView": [{"hidden_levels": 5}, {"search": 5}, {"hidden_levels": [1, None]}],
 }
@@ -383,6 +408,7 @@ def test_live_source_asks_for_a_snapshot_when_events_were_lost():
     out: queue_mod.Queue = queue_mod.Queue()
     src.start(out)
     try:
+
         def recv_query(timeout_ms: int = 3000):
             assert router.poll(timeout_ms), "no query from the viewer"
             ident, *frames = router.recv_multipart()
@@ -436,9 +462,9 @@ def test_a_resync_snapshot_keeps_the_recording_the_user_switched_to():
 def test_save_time_selection_with_an_infinite_time_is_a_message_not_a_crash(mixed_rrd, tmp_path):
     """``parse_time('inf')`` raised OverflowError, which the dialog's (ValueError, OSError) did not
     catch: typing 'inf' or '1e30' into "from" and pressing Save ended the frame loop."""
-    from ._viewer2 import click, type_text
-
     from ui.data_client import select_timeline
+
+    from ._viewer2 import click, type_text
 
     with headless_viewer(mixed_rrd) as v:
         select_timeline(v.state, "log_time")  # a timestamp timeline: seconds as floats
