@@ -494,3 +494,27 @@ def test_an_origin_that_is_not_an_entity_path_is_a_message_not_a_crash(mixed_rrd
         type_text(v, "bp_origin", "/cam/points")  # a good one afterwards works and clears the message
         click(v, "bp_set_origin")
         assert node.origin == "/cam/points" and not v.workspace.blueprint_panel._origin_error
+
+
+@pytest.mark.gui
+def test_removing_the_whole_layout_shows_a_placeholder_and_a_new_view_can_be_added(mixed_rrd):
+    from ._viewer2 import click
+
+    with headless_viewer(mixed_rrd) as v:
+        layout = v.workspace.layout
+        drawers = dict(v.workspace.drawers)
+        click(v, "bp_node:Vertical")  # the root container
+        click(v, "bp_remove")
+        v.step()
+        assert layout.root is None and layout.views() == [] and not layout.auto
+        assert "view:3D" in v.state.ui_rects  # the placeholder 3D view fills the middle
+        assert v.workspace.drawers == {} and drawers  # the 2D/plot/log views were released
+        for _ in range(3):
+            v.step()  # data keeps coming in: a user-emptied layout is not regenerated
+        assert layout.root is None
+        click(v, "bp_add_view")
+        v.step()
+        click(v, "bp_kind:TextLogView")
+        v.step()
+        assert [n.kind for n in layout.views()] == ["TextLogView"] and layout.root is layout.views()[0]
+        assert f"log_search:{layout.root.name}" in v.state.ui_rects  # drawn
