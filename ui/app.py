@@ -52,7 +52,11 @@ class Viewer:
         self._quiet = 0  # consecutive frames in which nothing changed
         from .workspace import Workspace
 
-        self.workspace = Workspace(self)  # blueprint layout, views, side panels (Viewer II)
+        try:
+            self.workspace = Workspace(self)  # blueprint layout, views, side panels (Viewer II)
+        except BaseException:
+            self.surface.shutdown()  # no half-made viewer keeps the window, GL and ImGui
+            raise
 
     # -- data ------------------------------------------------------------------------------------
     def _on_drop(self, paths: list[str]) -> None:

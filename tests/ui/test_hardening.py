@@ -518,3 +518,24 @@ def test_removing_the_whole_layout_shows_a_placeholder_and_a_new_view_can_be_add
         v.step()
         assert [n.kind for n in layout.views()] == ["TextLogView"] and layout.root is layout.views()[0]
         assert f"log_search:{layout.root.name}" in v.state.ui_rects  # drawn
+
+
+@pytest.mark.gui
+def test_a_viewer_that_fails_to_start_tears_its_surface_down(monkeypatch):
+    from imgui_bundle import imgui
+
+    import ui.workspace
+    from ui.app import Viewer
+    from ui.state import Options
+
+    made = []
+
+    def broken(viewer):
+        made.append(viewer.surface)
+        raise RuntimeError("no implot today")
+
+    monkeypatch.setattr(ui.workspace, "Workspace", broken)
+    with pytest.raises(RuntimeError, match="no implot"):
+        Viewer(Options(headless=True, window_size=(320, 200)))
+    assert made and made[0].ctx is None  # GL context released
+    assert imgui.get_current_context() is None  # and the ImGui context destroyed
