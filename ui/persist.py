@@ -17,8 +17,22 @@ FILE = "ui_state.json"
 
 
 def data_home() -> Path:
+    """``$XDG_DATA_HOME``, else ``~/.local/share``; never a relative path (that would land in the
+    working directory): ``OSError`` when no absolute home can be found."""
     xdg = os.environ.get("XDG_DATA_HOME")
-    return Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".local" / "share"
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg)
+    home = os.environ.get("HOME", "")
+    if not os.path.isabs(home):  # unset, empty or relative: the account's home instead
+        import pwd
+
+        try:
+            home = pwd.getpwuid(os.getuid()).pw_dir
+        except KeyError:
+            home = ""
+    if not os.path.isabs(home):
+        raise OSError("no absolute home folder for the UI state (set XDG_DATA_HOME)")
+    return Path(home) / ".local" / "share"
 
 
 def state_dir(application_id: str) -> Path:
@@ -40,7 +54,10 @@ def save_state(application_id: str, data: dict) -> Path:
 
 def load_state(application_id: str) -> dict | None:
     """The saved state, or None when there is none; ``ValueError`` when the file is unreadable."""
-    path = state_dir(application_id) / FILE
+    try:
+        path = state_dir(application_id) / FILE
+    except OSError as exc:
+        raise ValueError(str(exc)) from exc
     try:
         text = path.read_text()
     except FileNotFoundError:
@@ -108,7 +125,7 @@ class Persistence:
                     try:
                         self.apply(data)
                     except ValueError as exc:  # valid JSON, but not a layout we can use
-                        s.errors.append(f"ui state: {state_dir(self.app_id) / FILE}: {exc}")
+                        s.errors.append(f"ui state of {self.app_id!r}: {exc}")
                     self._last_text = json.dumps(self.snapshot(), sort_keys=True)
         if self.pending_timeline and s.store is not None and self.pending_timeline in s.store.timelines():
             from .data_client import select_timeline

@@ -539,3 +539,25 @@ def test_a_viewer_that_fails_to_start_tears_its_surface_down(monkeypatch):
         Viewer(Options(headless=True, window_size=(320, 200)))
     assert made and made[0].ctx is None  # GL context released
     assert imgui.get_current_context() is None  # and the ImGui context destroyed
+
+
+def test_ui_state_never_goes_to_a_relative_folder(monkeypatch, tmp_path):
+    """With ``HOME`` relative (``HOME=.`` in a service unit, say) and no ``XDG_DATA_HOME`` the state
+    went to ``./.local/share/rerun-zmq`` in the working directory."""
+    import pwd
+
+    from ui import persist
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/xdg")  # relative XDG is ignored, as the spec says
+    for home in (".", "rel", ""):
+        monkeypatch.setenv("HOME", home)
+        monkeypatch.setattr(pwd, "getpwuid", lambda _uid: type("P", (), {"pw_dir": str(tmp_path / "acct")})())
+        d = persist.state_dir("app")
+        assert d.is_absolute() and d == tmp_path / "acct" / ".local" / "share" / "rerun-zmq" / "app"
+        monkeypatch.setattr(pwd, "getpwuid", lambda _uid: type("P", (), {"pw_dir": "/"[:0]})())
+        with pytest.raises(OSError):  # nowhere absolute: saving is reported, never done in the cwd
+            persist.save_state("app", {})
+        with pytest.raises(ValueError):
+            persist.load_state("app")
+    assert list(tmp_path.iterdir()) == []
