@@ -7,6 +7,7 @@ user picked. Writes are atomic (temp file + rename); a broken file is reported a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -37,7 +38,9 @@ def data_home() -> Path:
 
 def state_dir(application_id: str) -> Path:
     """The folder of one application id (characters unsafe in file names are replaced)."""
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", application_id).strip(".") or "_"
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", application_id).strip(".")[:80] or "_"
+    if safe != application_id:  # "a/b" and "a_b", or two non-ASCII ids, must not share a folder
+        safe += "-" + hashlib.sha256(application_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
     return data_home() / "rerun-zmq" / safe
 
 

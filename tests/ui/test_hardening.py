@@ -561,3 +561,13 @@ def test_ui_state_never_goes_to_a_relative_folder(monkeypatch, tmp_path):
         with pytest.raises(ValueError):
             persist.load_state("app")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_distinct_application_ids_never_share_a_state_folder():
+    from ui.persist import state_dir
+
+    ids = ["日本", "漢字", "a/b", "a_b", "a b", "..", "...", "x" * 300, "x" * 301, "my_app"]
+    dirs = [state_dir(i) for i in ids]
+    assert len(set(dirs)) == len(ids)
+    assert all(d.parent.name == "rerun-zmq" and len(d.name) < 100 and d.name not in (".", "..") for d in dirs)
+    assert state_dir("my_app").name == "my_app"  # plain ids keep their readable folder
