@@ -251,6 +251,14 @@ def _decompress(body, codec, raw_size) -> pa.Buffer:
         raise WireError(f"body does not decompress with {codec}: {exc}") from None
 
 
+#: JSON-carried header fields and the type each must have (a hostile peer's ``"seq": "x"`` is a
+#: WireError here, not a TypeError deep in whoever handles the message)
+_FIELD_TYPES: dict[tuple[Kind, str], type] = {
+    (cls.kind, f.name): {"str": str, "int": int, "dict": dict}[f.type]
+    for cls in _BY_KIND.values() for f in fields(cls) if f.type in ("str", "int", "dict")
+}
+
+
 def decode(frames: list) -> Message:
     """Frames -> message; raises ``WireError`` naming what was wrong."""
     if not frames:
@@ -282,6 +290,10 @@ def decode(frames: list) -> Message:
     unknown = set(small) - names
     for key in unknown:  # tolerate fields added by newer minor writers
         small.pop(key)
+    for key, value in small.items():
+        want = _FIELD_TYPES.get((kind, key))
+        if want is not None and (not isinstance(value, want) or (want is int and isinstance(value, bool))):
+            raise WireError(f"{kind.name} field {key!r} must be {want.__name__}, got {type(value).__name__}")
     try:
         return cls(**small)
     except TypeError as exc:

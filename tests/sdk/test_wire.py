@@ -111,3 +111,16 @@ def test_corrupted_frames_only_raise_wire_error(flips, compressed):
         frame = frames[at % 2]
         frame[at % len(frame)] = value
     _decode_or_wire_error([bytes(f) for f in frames])
+
+
+@pytest.mark.parametrize("frames", [
+    [b'RZ\x01\x03{"seq":"x"}'],
+    [b'RZ\x01\x03{"seq":true}'],
+    [b'RZ\x01\x04{"seq":1,"rows":null}'],
+    [b'RZ\x01\x06{"query_id":1,"op":"latest_at","params":[1]}'],
+    [b'RZ\x01\x01{"application_id":1,"recording_id":"r","producer_id":"p"}'],
+])
+def test_header_fields_of_the_wrong_type_are_wire_errors(frames):
+    """They used to decode into messages with junk fields, failing later in whoever handled them."""
+    with pytest.raises(_wire.WireError, match="must be"):
+        _wire.decode(frames)
