@@ -58,6 +58,17 @@ class BufferedSink:
 class MemorySink(BufferedSink):
     """``rr.memory_recording()``: the recording kept in memory."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        #: the recording's latest Hello: every drained file starts with one, not only the first
+        self._hello: _wire.Hello | None = None
+
+    def send(self, msg: Message) -> None:
+        with self._lock:
+            if isinstance(msg, _wire.Hello):
+                self._hello = msg
+            self._msgs.append(msg)
+
     def num_msgs(self) -> int:
         with self._lock:
             return len(self._msgs)
@@ -69,7 +80,11 @@ class MemorySink(BufferedSink):
     def drain_as_bytes(self) -> bytes:
         """Everything logged since the last drain, as a complete .rrd file's bytes."""
         out = [file_header()]
-        for msg in self.take():
+        with self._lock:
+            msgs, self._msgs, hello = self._msgs, [], self._hello
+        if msgs and hello is not None and not isinstance(msgs[0], _wire.Hello):
+            msgs.insert(0, hello)  # a later drain is a file of its own: say whose data it holds
+        for msg in msgs:
             out.extend(record_bytes(_wire.encode(msg, compression=None)))
         body = b"".join(bytes(memoryview(p)) for p in out)
         footer = FOOTER_MAGIC + _U64.pack(len(b'{"records":[]}')) + b'{"records":[]}'

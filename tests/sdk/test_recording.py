@@ -305,3 +305,19 @@ def test_numpy_time_columns_in_range_convert_exactly():
     days = np.array(["1970-01-02", "2020-01-01"], dtype="datetime64[D]")
     assert list(rr._time.array_to_int64("timestamp", days)) == [86_400 * 10**9, 1_577_836_800 * 10**9]
     assert list(rr._time.array_to_int64("duration", np.array([1500], dtype="timedelta64[ps]"))) == [1]
+
+
+def test_every_memory_drain_is_a_file_that_says_whose_data_it_holds():
+    """Only the first drain began with the Hello: later drains were files of orphan chunks."""
+    stream = rr.new_recording("mem2")
+    mem = stream.memory_recording()
+    got = []
+    for value in (1.0, 2.0):
+        stream.log("a", scalar(value))
+        stream.flush()
+        got.append(list(RrdReader(mem.drain_as_bytes())))
+    for msgs in got:
+        assert isinstance(msgs[0], Hello) and msgs[0].recording_id == stream.recording_id
+        assert [type(m) for m in msgs[1:]] == [ChunkMsg]
+    assert list(RrdReader(mem.drain_as_bytes())) == []  # nothing new: no data, no Hello
+    stream.close()
