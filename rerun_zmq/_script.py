@@ -11,8 +11,9 @@ from ._recording import RecordingStream
 def script_add_args(parser: argparse.ArgumentParser) -> None:
     """Add ``--save FILE``, ``--connect [ADDR]``, ``--headless`` (and ``--serve`` as an alias of spawn)."""
     parser.add_argument("--headless", action="store_true", help="don't show a viewer; keep data in memory")
-    parser.add_argument("--connect", dest="connect", nargs="?", const="127.0.0.1:9876", default=None,
-                        metavar="ADDR", help="stream to a running rerun-zmq ingest (default 127.0.0.1:9876)")
+    default_addr = f"127.0.0.1:{_api.default_port()}"  # RERUN_ZMQ_PORT, as for rr.connect()
+    parser.add_argument("--connect", dest="connect", nargs="?", const=default_addr, default=None,
+                        metavar="ADDR", help=f"stream to a running rerun-zmq ingest (default {default_addr})")
     parser.add_argument("--save", type=str, default=None, metavar="FILE", help="save the recording to an .rrd file")
     parser.add_argument("--stdout", action="store_true", help=argparse.SUPPRESS)
 

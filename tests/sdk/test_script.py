@@ -16,7 +16,8 @@ def _parse(*argv):
     return parser.parse_args(list(argv))
 
 
-def test_flags():
+def test_flags(monkeypatch):
+    monkeypatch.delenv("RERUN_ZMQ_PORT", raising=False)
     assert _parse("--save", "x.rrd").save == "x.rrd"
     assert _parse("--connect").connect == "127.0.0.1:9876"
     assert _parse("--connect", "robot:1234").connect == "robot:1234"
@@ -45,3 +46,11 @@ def test_file_is_complete_at_exit_without_flush(tmp_path, subprocess_env):
     assert proc.returncode == 0, proc.stderr
     s = stats(str(out))
     assert s["complete"] and s["rows"] == 1000
+
+
+def test_bare_connect_flag_uses_the_port_from_the_environment(monkeypatch):
+    """It was fixed at 9876 while rr.connect() with no address honours RERUN_ZMQ_PORT."""
+    monkeypatch.setenv("RERUN_ZMQ_PORT", "1234")
+    assert _parse("--connect").connect == "127.0.0.1:1234"
+    monkeypatch.delenv("RERUN_ZMQ_PORT")
+    assert _parse("--connect").connect == "127.0.0.1:9876"
