@@ -106,7 +106,8 @@ def test_deeply_nested_header_json_is_a_wire_error():
 @given(flips=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=6),
        compressed=st.booleans())
 def test_corrupted_frames_only_raise_wire_error(flips, compressed):
-    frames = [bytearray(bytes(f)) for f in _wire.encode(_wire.ChunkMsg("rec-1", ONE_CHUNK), "lz4" if compressed else None)]
+    encoded = _wire.encode(_wire.ChunkMsg("rec-1", ONE_CHUNK), "lz4" if compressed else None)
+    frames = [bytearray(bytes(f)) for f in encoded]
     for at, value in flips:
         frame = frames[at % 2]
         frame[at % len(frame)] = value
