@@ -132,6 +132,11 @@ def test_memory_limit_drops_are_pushed_to_viewers(ingest):
     ing = ingest("--memory-limit", "300KB")
     with IngestClient(ing.addr) as client:
         client.subscribe()
+        deadline = time.monotonic() + 10
+        early = []  # the subscription is in place once its snapshot arrived: no drop can be missed
+        while not any(isinstance(m, Event) and m.name == "snapshot" for m in early):
+            assert time.monotonic() < deadline
+            early += client.poll(1.0)
         rec = producer(ing.addr, "q5")
         for c in range(40):
             for i in range(200):
