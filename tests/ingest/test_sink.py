@@ -82,7 +82,9 @@ def test_data_logged_before_the_ingest_starts_is_delivered(ingest, tmp_path):
 
 def test_close_with_undelivered_rows_warns():
     rec = new_rec("c1")
-    connect(rec, f"127.0.0.1:{free_port()}", flush_timeout_sec=0.2)
+    connect(rec, f"127.0.0.1:{free_port()}", flush_timeout_sec=0.2, block_timeout_sec=0.5)
     log_chunks(rec, 1)
-    with pytest.warns(RerunZmqWarning, match="not acknowledged"):
+    with pytest.warns(RerunZmqWarning) as caught:
         rec.close()
+    said = " ".join(str(w.message) for w in caught)
+    assert "not acknowledged" in said or "dropped" in said, said
