@@ -91,6 +91,13 @@ def _compressible(batch, sample: int = 1 << 16, ratio: float = 0.75) -> bool:
     return raw > 0 and packed < ratio * raw
 
 
+def footer_bytes(records: list) -> bytes:
+    """The footer (index of ``[offset, kind, entity, rows]`` records) plus its trailer."""
+    index = json.dumps({"records": records}, separators=(",", ":")).encode()
+    footer = FOOTER_MAGIC + _U64.pack(len(index)) + index
+    return footer + _TRAILER.pack(len(footer), TRAILER_MAGIC)
+
+
 class RrdWriter:
     """Appends messages to an .rrd file; ``close()`` writes the footer index.
 
@@ -196,9 +203,7 @@ class RrdWriter:
         if self._fd is None:
             return
         self.flush()
-        index = json.dumps({"records": self._index}, separators=(",", ":")).encode()
-        footer = FOOTER_MAGIC + _U64.pack(len(index)) + index
-        self._write_all([footer + _TRAILER.pack(len(footer), TRAILER_MAGIC)])
+        self._write_all([footer_bytes(self._index)])
         os.close(self._fd)
         self._fd = None
 

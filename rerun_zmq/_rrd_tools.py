@@ -60,7 +60,6 @@ def _print(path: str, out) -> int:
     reader = RrdReader(path)
     print(f"# {path}: format version {reader.format_version}, written by {reader.writer_version}", file=out)
     for i, msg in enumerate(reader):
-        d = _wire.to_json_dict(msg)
         if isinstance(msg, ChunkMsg):
             meta = msg.batch.schema.metadata or {}
             ent = meta.get(b"rz.entity_path", b"?").decode()
@@ -69,7 +68,7 @@ def _print(path: str, out) -> int:
             for field in msg.batch.schema:
                 print(f"      {field.name}: {field.type}", file=out)
         else:
-            print(f"[{i}] {json.dumps(d)}", file=out)
+            print(f"[{i}] {json.dumps(_wire.to_json_dict(msg))}", file=out)
     if reader.complete:
         print("# complete", file=out)
     else:

@@ -13,7 +13,7 @@ import threading
 from typing import Protocol
 
 from . import _wire
-from ._rrd import _TRAILER, _U64, FOOTER_MAGIC, TRAILER_MAGIC, RrdWriter, file_header, record_bytes
+from ._rrd import RrdWriter, file_header, footer_bytes, record_bytes
 from ._wire import Message
 
 
@@ -87,8 +87,7 @@ class MemorySink(BufferedSink):
         for msg in msgs:
             out.extend(record_bytes(_wire.encode(msg, compression=None)))
         body = b"".join(bytes(memoryview(p)) for p in out)
-        footer = FOOTER_MAGIC + _U64.pack(len(b'{"records":[]}')) + b'{"records":[]}'
-        return body + footer + _TRAILER.pack(len(footer), TRAILER_MAGIC)
+        return body + footer_bytes([])
 
 
 class FileSink:
