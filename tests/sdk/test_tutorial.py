@@ -6,6 +6,7 @@ connects to it, exactly as the tutorial describes for a viewer that is already r
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,16 +16,27 @@ import pytest
 from rerun_zmq._rrd_tools import stats
 from tests.ingest.conftest import Ingest, child_env
 
-PROGRAMS = Path(__file__).with_name("programs")
+VERBATIM = Path(__file__).with_name("programs") / "tutorial_verbatim.py"
 
 
-@pytest.mark.parametrize("program", ["tutorial_verbatim.py", "tutorial_new_names.py"])
-def test_tutorial_runs_into_a_spawned_ingest(tmp_path, program):
+def _with_newer_names(source: str) -> str:
+    """The same program with Rerun's newer time API: set_time_seconds(t, x) -> set_time(t, duration=x)."""
+    new, n = re.subn(r"rr\.set_time_seconds\(([^,]+), (.+)\)$", r"rr.set_time(\1, duration=\2)", source,
+                     flags=re.MULTILINE)
+    assert n == 3 and "set_time_seconds" not in new
+    return new
+
+
+@pytest.mark.parametrize("names", ["verbatim", "newer"])
+def test_tutorial_runs_into_a_spawned_ingest(tmp_path, names):
+    program = tmp_path / "dna_example.py"
+    source = VERBATIM.read_text()
+    program.write_text(source if names == "verbatim" else _with_newer_names(source))
     out = tmp_path / "tutorial.rrd"
     ingest = Ingest(tmp_path, "--save", str(out))
     try:
         env = dict(child_env(), RERUN_ZMQ_PORT=str(ingest.port))
-        proc = subprocess.run([sys.executable, str(PROGRAMS / program)], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, str(program)], capture_output=True, text=True,
                               env=env, timeout=180, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
         assert "Warning" not in proc.stderr, proc.stderr
