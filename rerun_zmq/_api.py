@@ -70,7 +70,7 @@ def _rec(recording: RecordingStream | None) -> RecordingStream | None:
 def log(entity_path, entity=None, *extra, static: bool = False, timeless: bool = False,
         recording: RecordingStream | None = None, strict: bool | None = None) -> None:
     """Log archetypes (or component batches) to ``entity_path`` at the thread's current time."""
-    rec = resolve(recording) if recording is not None else (getattr(_thread, "rec", None) or _recording._global)
+    rec = resolve(recording) if recording is not None else (_thread.rec or _recording._global)
     if rec is None:
         rec = _recording.inherit_from_environment()
         if rec is None:
@@ -98,7 +98,7 @@ def _strict_tls():
 
 def set_time(timeline: str, *, sequence=None, duration=None, timestamp=None, recording=None) -> None:
     """Set the current time of ``timeline`` on this thread (exactly one of the keywords)."""
-    rec = resolve(recording) if recording is not None else (getattr(_thread, "rec", None) or _recording._global)
+    rec = resolve(recording) if recording is not None else (_thread.rec or _recording._global)
     if rec is None:
         rec = _recording.inherit_from_environment()
     if rec is not None:

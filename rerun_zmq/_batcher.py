@@ -165,10 +165,14 @@ class Batcher:
         key = (entity, static, tsig, sig)
         size = 0
         for b in batches:
-            try:
-                size += b.data.nbytes
-            except AttributeError:
-                size += 16 * len(b.data)
+            data = b.data
+            if type(data) is tuple or type(data) is list:  # Python values (one scalar, strings): ~16 B each
+                size += 16 * len(data)
+            else:
+                try:
+                    size += data.nbytes
+                except AttributeError:
+                    size += 16 * len(data)
         with self._lock:
             acc = self._accs.get(key)
             if acc is None:

@@ -26,7 +26,15 @@ _live: weakref.WeakSet[RecordingStream] = weakref.WeakSet()
 #: raw entity path string -> canonical path, for paths already validated
 _PATHS: dict[str, str] = {}
 _global: RecordingStream | None = None
-_thread = threading.local()
+
+
+class _ThreadState(threading.local):
+    """This thread's current recording; the class default makes the hot-path read a plain lookup."""
+
+    rec: RecordingStream | None = None
+
+
+_thread = _ThreadState()
 
 
 def _version() -> str:
@@ -73,7 +81,7 @@ class RecordingStream:
 
     # -- context manager: thread-local current recording -------------------------------------
     def __enter__(self) -> RecordingStream:
-        self._prev_thread.append(getattr(_thread, "rec", None))
+        self._prev_thread.append(_thread.rec)
         _thread.rec = self
         return self
 
@@ -312,7 +320,7 @@ def resolve(recording: RecordingStream | None) -> RecordingStream | None:
         if not isinstance(recording, RecordingStream):
             raise TypeError(f"recording= must be a RecordingStream, got {type(recording).__name__}")
         return recording
-    rec = getattr(_thread, "rec", None)
+    rec = _thread.rec
     return rec if rec is not None else _global
 
 
@@ -376,13 +384,13 @@ def get_global() -> RecordingStream | None:
 
 
 def set_thread_local(rec: RecordingStream | None) -> RecordingStream | None:
-    prev = getattr(_thread, "rec", None)
+    prev = _thread.rec
     _thread.rec = rec
     return prev
 
 
 def get_thread_local() -> RecordingStream | None:
-    return getattr(_thread, "rec", None)
+    return _thread.rec
 
 
 # -- process lifecycle --------------------------------------------------------------------------------

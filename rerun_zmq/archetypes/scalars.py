@@ -7,8 +7,11 @@ from typing import Any
 import numpy as np
 
 from .. import _components as c
-from ._base import ComponentColumnList
+from ._base import ComponentBatch, ComponentColumnList
 from ._common import TableArchetype
+
+_KEY = "Scalars:scalars"
+_SIG = ((_KEY, id(c.F64)),)
 
 
 class Scalars(TableArchetype):
@@ -19,6 +22,11 @@ class Scalars(TableArchetype):
     _specs = {"scalars": (c.F64, c.scalars)}
 
     def __init__(self, scalars: Any) -> None:
+        if type(scalars) is float:  # the hot path (one number per call): what ``_put`` would build
+            self._batches = [ComponentBatch(_KEY, c.F64, (scalars,))]
+            self._errors = []
+            self._sig = _SIG
+            return
         super().__init__()
         self._put("scalars", scalars)
 

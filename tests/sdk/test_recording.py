@@ -321,3 +321,50 @@ def test_every_memory_drain_is_a_file_that_says_whose_data_it_holds():
         assert [type(m) for m in msgs[1:]] == [ChunkMsg]
     assert list(RrdReader(mem.drain_as_bytes())) == []  # nothing new: no data, no Hello
     stream.close()
+
+
+def test_thread_local_recording_stays_on_its_thread(rec):
+    """The thread-local slot has a class default (a hot-path read); setting it on one thread must
+    not leak to another, and clearing it falls back to the global recording."""
+    other = rr.RecordingStream("other_app", recording_id="other")
+    other.test_sink = other.memory_recording()
+    seen = {}
+    ready, go = threading.Event(), threading.Event()
+
+    def worker():
+        seen["before"] = rr.get_thread_local_data_recording()
+        ready.set()
+        go.wait(10)
+        rr.log("from_worker", scalar(2.0))
+
+    prev_global = rr.set_global_data_recording(rec)
+    prev = rr.set_thread_local_data_recording(other)
+    try:
+        t = threading.Thread(target=worker)
+        t.start()
+        assert ready.wait(10)
+        rr.log("from_main", scalar(1.0))
+        go.set()
+        t.join(10)
+    finally:
+        rr.set_thread_local_data_recording(prev)
+        rr.set_global_data_recording(prev_global)
+    assert seen["before"] is None
+    assert rr.get_thread_local_data_recording() is prev
+    assert [r["entity"] for r in rows(rec)] == ["/from_worker"]
+    assert [r["entity"] for r in rows(other)] == ["/from_main"]
+    other.close()
+
+
+def test_scalars_float_fast_path_matches_general_path(rec):
+    from rerun_zmq.archetypes._base import batches_signature
+
+    fast, general = rr.Scalars(2.5), rr.Scalars(np.float64(2.5))
+    (fb,), (gb,) = fast.as_component_batches(), general.as_component_batches()
+    assert (fb.key, fb.arrow_type) == (gb.key, gb.arrow_type) == ("Scalars:scalars", gb.arrow_type)
+    assert fast._sig == batches_signature([fb]) == general._sig
+    rr.log("a", fast)
+    rr.log("a", general)
+    rr.log("a", rr.Scalars(float("nan")))
+    values = [r["Scalars:scalars"] for r in rows(rec)]
+    assert values[:2] == [[2.5], [2.5]] and np.isnan(values[2][0])
