@@ -163,7 +163,7 @@ class Batcher:
         accumulator keeps its first batch's type objects alive, so an equal id means the same type.
         """
         key = (entity, static, tsig, sig)
-        size = 0
+        size = 32  # RowId and log_time
         for b in batches:
             data = b.data
             if type(data) is tuple or type(data) is list:  # Python values (one scalar, strings): ~16 B each
@@ -183,11 +183,15 @@ class Batcher:
             self._last_ns = ns
             self._counter += 1
             acc.rows.append((ns, self._counter, *tvalues))
-            for lst, b in zip(acc.datas, batches):
-                lst.append(b.data)
-            self._pending_bytes += size + 32
+            datas = acc.datas
+            if len(datas) == 1:
+                datas[0].append(batches[0].data)
+            else:
+                for lst, b in zip(datas, batches):
+                    lst.append(b.data)
+            self._pending_bytes += size
             self._pending_rows += 1
-            self._unemitted += size + 32
+            self._unemitted += size
             if self._unemitted + self._emitting > self._max_backlog and self._thread is not None:
                 self._wait_for_room()
             if self._pending_bytes >= self._max_bytes or self._pending_rows >= self._max_rows:
