@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -84,6 +85,31 @@ def bench_rerun(path, repeat):
     return out
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_rerun_dataframe(path, repeat):
+    """Rerun's dataframe API: a local server holding the file as a dataset, read back as one table.
+
+    Timed from starting the server to the table in hand (the server loads the file on start).
+    """
+    try:
+        from rerun.server import Server
+    except ImportError:
+        return None
+
+    def load():
+        with Server(host="127.0.0.1", port=_free_port(), datasets={"d": [str(path)]}) as server:
+            table = server.client().get_dataset("d").reader(index="frame").to_arrow_table()
+        if table.num_rows != 100_000:
+            raise RuntimeError(f"rerun dataframe API returned {table.num_rows} rows, expected 100000")
+
+    return best(load, repeat)
+
+
 def bench_insert(repeat):
     from rerun_zmq._chunk import build_chunk
     from store import TimelineStore
@@ -133,11 +159,24 @@ def main() -> None:
             # rerun-sdk's query path needs a matching `datafusion` (54.x for rerun-sdk 0.41)
             print(f"rerun-sdk side skipped: {exc}", file=sys.stderr)
             theirs = {}
+        try:
+            frame_api = bench_rerun_dataframe(tmp / "rerun.rrd", max(1, args.repeat // 2)) if theirs else None
+        except Exception as exc:  # noqa: BLE001 -- a benchmark of another SDK: report and go on
+            print(f"rerun-sdk dataframe API side skipped: {exc!r}", file=sys.stderr)
+            frame_api = None
     print(f"{'query':<22}{'rerun_zmq (min)':>18}{'rerun-sdk (min)':>18}{'speed-up':>10}")
     for key, (lo, _) in ours.items():
         other = theirs.get(key)
         ratio = f"{other[0] / lo:.1f}x" if other else "-"
-        print(f"{key:<22}{lo * 1e3:>15.2f} ms{(other[0] * 1e3 if other else float('nan')):>15.2f} ms{ratio:>10}")
+        label = "load (RrdReader)" if key == "load" else key
+        print(f"{label:<22}{lo * 1e3:>15.2f} ms{(other[0] * 1e3 if other else float('nan')):>15.2f} ms{ratio:>10}")
+        if key == "load" and frame_api:
+            # the second Rerun comparator, next to (not instead of) RrdReader(path).stream().collect()
+            lo_api = frame_api[0]
+            print(f"{'load (dataframe API)':<22}{lo * 1e3:>15.2f} ms{lo_api * 1e3:>15.2f} ms{lo_api / lo:>9.1f}x")
+    if frame_api:
+        print("  load (dataframe API) = rerun.server.Server(datasets={'d': [path]}) started -> "
+              "client.get_dataset('d').reader(index='frame').to_arrow_table() in hand")
     for key, text in bench_insert(max(1, args.repeat // 2)).items():
         print(f"{key}: {text}")
 
