@@ -11,7 +11,7 @@ from ._stored_chunk import StoredChunk
 class EntityData:
     """Chunks of one entity, indexed per (timeline, component) and, for static data, per component."""
 
-    __slots__ = ("_keys", "chunks", "component_types", "nbytes", "num_rows", "path", "static", "temporal")
+    __slots__ = ("_keys", "chunks", "component_types", "nbytes", "num_rows", "path", "rids", "static", "temporal")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -19,6 +19,8 @@ class EntityData:
         self.temporal: dict[tuple[str, str], TimeIndex] = {}
         self.static: dict[str, Hit] = {}
         self.component_types: dict[str, pa.DataType] = {}
+        #: chunks by RowId range (128-bit ints), to find the ones a new chunk's RowIds could repeat
+        self.rids = TimeIndex()
         self.num_rows = 0
         self.nbytes = 0
         self._keys: dict[str | None, list[str]] = {}  # component_keys() per timeline, until keys change
@@ -29,6 +31,8 @@ class EntityData:
         self._keys.clear()
         self.num_rows += chunk.num_rows
         self.nbytes += chunk.nbytes
+        if chunk.num_rows:
+            self.rids.add(chunk, chunk.rid_min, chunk.rid_max)
         spans: dict[tuple[str, str], tuple[int, int]] = {}
         keys = chunk.index_keys()
         if chunk.is_static:
@@ -57,6 +61,8 @@ class EntityData:
         self._keys.clear()
         self.num_rows -= chunk.num_rows
         self.nbytes -= chunk.nbytes
+        if chunk.num_rows:
+            self.rids.remove(chunk, chunk.rid_min)
         if chunk.is_static:
             statics = [c for c in self.chunks.values() if c.is_static]
             for key in chunk.index_keys():
@@ -75,6 +81,13 @@ class EntityData:
                 idx.remove(chunk, span[0])
                 if not len(idx):
                     del self.temporal[(timeline, key)]
+
+    def holding_row_ids(self, chunk: StoredChunk) -> list[StoredChunk]:
+        """Stored chunks whose RowId range meets ``chunk``'s (none in the usual case: newer RowIds)."""
+        top = self.rids.max_time
+        if top is None or not chunk.num_rows or chunk.rid_min > top:
+            return []
+        return self.rids.overlapping(chunk.rid_min, chunk.rid_max)
 
     def timelines(self) -> set[str]:
         return {tl for tl, _ in self.temporal}

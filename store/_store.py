@@ -2,6 +2,7 @@
 
 Insertion validates the whole chunk first (layout, timeline kinds, component types) and only then
 mutates, so a refused chunk leaves the store unchanged. Times are int64 in the timeline's unit.
+A row whose RowId the store already holds (a resend, a file loaded twice) is not stored again.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ._events import DataDropped, EntityAdded, EventBus, RowsAdded, StoreEvent, 
 from ._gc import GcReport, plan_drop
 from ._index import Hit
 from ._query import Cell, latest_at, range_query
-from ._stored_chunk import ANY_ROW, CLEAR_KEY, StoredChunk
+from ._stored_chunk import ANY_ROW, CLEAR_KEY, StoredChunk, duplicate_rows
 from ._summary import SummaryMixin
 from ._transforms import TRANSFORM_SET, world_transform
 from .errors import (
@@ -63,6 +64,8 @@ class TimelineStore(SummaryMixin):
         self.cache: QueryCache | None = QueryCache() if cache else None
         self.time_cursor: tuple[str, int] | None = None
         self.dropped: list[GcReport] = []
+        #: rows not stored because the store already held their RowId (resends, files loaded twice)
+        self.duplicate_rows = 0
         self._entities: dict[str, EntityData] = {}
         self._tree: set[str] = set()  # implicit parents of the entities (queries answer them empty)
         self._timelines: dict[str, str] = {}
@@ -80,12 +83,17 @@ class TimelineStore(SummaryMixin):
     def insert(self, batch: pa.RecordBatch, info: ChunkInfo | None = None) -> int:
         """Validate and store one chunk (refused whole on error); returns the rows stored.
 
+        Rows whose RowId the store already holds are left out and counted in ``duplicate_rows``.
+
         ``info``: the chunk's ``parse_chunk`` result when the caller already validated it.
         """
         if not isinstance(batch, pa.RecordBatch):
             raise TypeError(f"insert() takes a chunk (pyarrow.RecordBatch), got {type(batch).__name__}")
         chunk = StoredChunk(batch, info)
         self._validate(chunk)
+        chunk = self._without_held_rows(chunk)
+        if chunk is None:
+            return 0
         pieces = compaction.split_batch(chunk.batch, chunk.nbytes)
         chunks = [chunk] if len(pieces) == 1 else [StoredChunk(p, chunk.info, split=True) for p in pieces]
         events: list[StoreEvent] = []
@@ -104,6 +112,29 @@ class TimelineStore(SummaryMixin):
 
     def insert_many(self, batches: Iterable[pa.RecordBatch]) -> int:
         return sum(self.insert(b) for b in batches)
+
+    def _without_held_rows(self, chunk: StoredChunk) -> StoredChunk | None:
+        """``chunk`` less the rows whose RowId the store already holds (a resend, a file loaded twice).
+
+        None when every row is held. Cheap in the usual case: RowIds newer than any of the entity's.
+        """
+        ent = self._entities.get(chunk.entity)
+        held = ent.holding_row_ids(chunk) if ent is not None else []
+        if not held and not chunk.repeats:
+            return chunk
+        for old in held:  # the same chunk again: one comparison instead of a sort
+            if old.num_rows == chunk.num_rows and old.rid_min == chunk.rid_min and old.rid_max == chunk.rid_max \
+                    and np.array_equal(old.rid_lo, chunk.rid_lo) and np.array_equal(old.rid_hi, chunk.rid_hi):
+                self.duplicate_rows += chunk.num_rows
+                return None
+        dup = duplicate_rows(chunk, held)
+        n = int(dup.sum())
+        if n == 0:
+            return chunk
+        self.duplicate_rows += n
+        if n == chunk.num_rows:
+            return None
+        return StoredChunk(chunk.batch.filter(pa.array(~dup)), chunk.info)
 
     def _validate(self, chunk: StoredChunk) -> None:
         if not chunk.is_static and not chunk.info.timelines and chunk.num_rows:

@@ -49,8 +49,11 @@ class StoredChunk:
         "nbytes",
         "num_rows",
         "present",
+        "repeats",
         "rid_hi",
         "rid_lo",
+        "rid_max",
+        "rid_min",
         "seq",
         "time_valid",
         "times",
@@ -66,10 +69,15 @@ class StoredChunk:
         if reserved:  # the virtual keys below live in the same namespace
             raise MalformedChunkError(f"component keys starting with '__' are reserved: {reserved}", info.entity_path)
         rid = row_ids_to_numpy(batch.column(0))
-        if len(rid) > 1 and not _rows_sorted(rid):
-            # the layout says rows are in RowId order; restore it rather than refuse the data
-            order = np.lexsort((rid[:, 1], rid[:, 0]))
-            batch, rid = batch.take(pa.array(order)), rid[order]
+        #: whether a RowId repeats within the chunk (rows equal to their predecessor: see ``repeated_rows``)
+        self.repeats = False
+        if len(rid) > 1 and not (rid[1:, 0] > rid[:-1, 0]).all():  # strictly rising ns: sorted, no repeats
+            hi, lo = rid[:, 0], rid[:, 1]
+            if not ((hi[1:] > hi[:-1]) | ((hi[1:] == hi[:-1]) & (lo[1:] >= lo[:-1]))).all():
+                # the layout says rows are in RowId order; restore it rather than refuse the data
+                order = np.lexsort((lo, hi))
+                batch, rid = batch.take(pa.array(order)), rid[order]
+            self.repeats = bool(_repeated(rid[:, 0], rid[:, 1]).any())
         self.batch = batch
         self.info = info
         self.entity = info.entity_path
@@ -79,6 +87,9 @@ class StoredChunk:
         self.rid_hi = rid[:, 0]
         self.rid_lo = rid[:, 1]
         n = self.num_rows
+        #: first and last RowId as 128-bit ints (rows are in RowId order), for the store's duplicate check
+        self.rid_min = (int(rid[0, 0]) << 64) | int(rid[0, 1]) if n else 0
+        self.rid_max = (int(rid[-1, 0]) << 64) | int(rid[-1, 1]) if n else 0
         ones = np.ones(n, dtype=bool)
         self.times: dict[str, np.ndarray] = {}
         self.time_valid: dict[str, np.ndarray] = {}
@@ -180,11 +191,46 @@ class StoredChunk:
         return (int(self.rid_hi[0]), int(self.rid_lo[0])) if self.num_rows else (0, 0)
 
 
-def _rows_sorted(rid: np.ndarray) -> bool:
-    hi, lo = rid[:, 0], rid[:, 1]
-    if (hi[1:] > hi[:-1]).all():  # the common case: distinct wall-clock halves
-        return True
-    return bool(((hi[1:] > hi[:-1]) | ((hi[1:] == hi[:-1]) & (lo[1:] >= lo[:-1]))).all())
+def _repeated(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Per row of RowId-sorted (hi, lo): whether it equals the row before it."""
+    out = np.zeros(len(hi), dtype=bool)
+    out[1:] = (hi[1:] == hi[:-1]) & (lo[1:] == lo[:-1])
+    return out
+
+
+def duplicate_rows(chunk: StoredChunk, stored: list[StoredChunk]) -> np.ndarray:
+    """Per row of ``chunk``: whether its RowId is already held, by ``stored`` or by an earlier row of its own.
+
+    Rows of every chunk are in RowId order and stored chunks hold each RowId once, so after a stable
+    sort of (stored rows, then the chunk's rows) by RowId, a row equal to the one before it is a repeat.
+    """
+    n = chunk.num_rows
+    if not stored:
+        return _repeated(chunk.rid_hi, chunk.rid_lo)
+    lo_b, hi_b = chunk.rid_min, chunk.rid_max
+    his, los = [], []
+    for c in stored:  # only the stored rows within the chunk's RowId range can match
+        i = _rid_search(c, lo_b, "left")
+        j = _rid_search(c, hi_b, "right")
+        his.append(c.rid_hi[i:j])
+        los.append(c.rid_lo[i:j])
+    m = sum(len(h) for h in his)
+    hi = np.concatenate([*his, chunk.rid_hi])
+    lo = np.concatenate([*los, chunk.rid_lo])
+    order = np.lexsort((np.arange(m + n), lo, hi))
+    rep = _repeated(hi[order], lo[order])
+    out = np.zeros(n, dtype=bool)
+    mine = order >= m
+    out[order[mine & rep] - m] = True
+    return out
+
+
+def _rid_search(chunk: StoredChunk, rid: int, side: str) -> int:
+    """Index of the 128-bit ``rid`` in ``chunk``'s sorted RowIds (``np.searchsorted`` semantics)."""
+    hi, lo = np.uint64(rid >> 64), np.uint64(rid & 0xFFFF_FFFF_FFFF_FFFF)
+    a = int(np.searchsorted(chunk.rid_hi, hi, side="left"))
+    b = int(np.searchsorted(chunk.rid_hi, hi, side="right"))
+    return a + int(np.searchsorted(chunk.rid_lo[a:b], lo, side=side))
 
 
 def _clear_masks(col: pa.Array, entity: str) -> tuple[np.ndarray, np.ndarray]:
