@@ -31,13 +31,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from store import MalformedChunkError, TimelineStore, UnknownTimelineError
+from store import TimelineStore, UnknownTimelineError
 
-from . import _wire
-from ._chunk import ROW_ID, ChunkError, parse_chunk
+from ._chunk import ROW_ID
 from ._components import clamp_instances, unpack_colors
 from ._entity_path import canonical_path
-from ._errors import RerunZmqWarning, strict_mode
+from ._errors import RerunZmqWarning
+from ._loader import _GroupedLoader as _GroupedLoader
+from ._loader import load_file
 from ._rrd import RrdReader
 from ._time import to_duration_ns, to_sequence, to_timestamp_ns
 
@@ -207,97 +208,6 @@ class _Progress:
         sys.stderr.flush()
 
 
-class _GroupedLoader:
-    """Inserts a file's chunks into stores, merging runs of small chunks of one entity first.
-
-    A file of many small chunks (busy many-entity logging) loads several times faster when each
-    entity's small chunks go into the store as one: every chunk is still validated on its own, and
-    a merged group the store refuses is inserted chunk by chunk so that only the bad one is refused.
-    Which of two conflicting chunks (timeline kind, component type) is refused must not depend on
-    the grouping: a chunk disagreeing with one seen before flushes every pending group first, so the
-    store sees them in file order.
-    """
-
-    GROUP_BYTES = 1 << 20
-    SMALL_BYTES = 256 << 10
-
-    def __init__(self) -> None:
-        self.stores: dict[str, TimelineStore] = {}
-        self.refused: list[str] = []
-        self.source = ""
-        self._groups: dict[tuple, list] = {}
-        self._sizes: dict[tuple, int] = {}
-        #: first timeline kind / component value type seen, per recording (and entity)
-        self._kinds: dict[tuple[str, str], str] = {}
-        self._types: dict[tuple[str, str, str], pa.DataType] = {}
-
-    def _store(self, recording_id: str) -> TimelineStore:
-        st = self.stores.get(recording_id)
-        if st is None:
-            st = self.stores[recording_id] = TimelineStore()
-        return st
-
-    def _refuse(self, exc: Exception) -> None:
-        if strict_mode():
-            raise exc
-        self.refused.append(f"{self.source}: {exc}")
-
-    def add(self, recording_id: str, batch: pa.RecordBatch) -> None:
-        try:
-            info = parse_chunk(batch)
-        except (ChunkError, ValueError, TypeError) as exc:  # undecodable metadata raises the latter two
-            self._refuse(MalformedChunkError(str(exc) or type(exc).__name__))
-            return
-        if self._disagrees(recording_id, batch, info):
-            self.finish()  # the chunks before it reach the store first, as in file order
-            self._insert(recording_id, [(batch, info)])
-            return
-        if batch.nbytes >= self.SMALL_BYTES:
-            self._insert(recording_id, [(batch, info)])
-            return
-        key = (recording_id, info.entity_path, tuple(batch.schema.names), tuple(batch.schema.types),
-               batch.schema.metadata.get(b"rz.timelines"), info.is_static)
-        group = self._groups.setdefault(key, [])
-        group.append((batch, info))
-        self._sizes[key] = self._sizes.get(key, 0) + batch.nbytes
-        if self._sizes[key] >= self.GROUP_BYTES:
-            self._flush(key)
-
-    def _disagrees(self, recording_id: str, batch: pa.RecordBatch, info) -> bool:
-        """Whether ``batch`` has a timeline kind or component type other than the first one seen."""
-        out = False
-        for name, kind in info.timelines.items():
-            out |= self._kinds.setdefault((recording_id, name), kind) != kind
-        for key in info.components:
-            typ = batch.schema.field(key).type.value_type
-            out |= self._types.setdefault((recording_id, info.entity_path, key), typ) != typ
-        return out
-
-    def _flush(self, key: tuple) -> None:
-        group = self._groups.pop(key)
-        self._sizes.pop(key, None)
-        self._insert(key[0], group)
-
-    def _insert(self, recording_id: str, group: list) -> None:
-        st = self._store(recording_id)
-        if len(group) > 1:
-            try:
-                merged = pa.concat_batches([b for b, _ in group])
-                st.insert(merged, group[0][1])
-                return
-            except (MalformedChunkError, pa.ArrowInvalid):
-                pass  # find the bad one below
-        for batch, info in group:
-            try:
-                st.insert(batch, info)
-            except MalformedChunkError as exc:
-                self._refuse(exc)
-
-    def finish(self) -> None:
-        for key in list(self._groups):
-            self._flush(key)
-
-
 def load_recording(
     path_or_paths: str | os.PathLike | Sequence[str | os.PathLike], *, recording_id: str | None = None
 ) -> Recording:
@@ -317,12 +227,7 @@ def load_recording(
         reader = RrdReader(path)
         progress = _Progress(os.path.basename(os.fspath(path)), reader.size)
         loader.source = os.fspath(path)
-        for msg in reader:
-            if isinstance(msg, _wire.Hello):
-                app_ids.setdefault(msg.recording_id, msg.application_id)
-            elif isinstance(msg, _wire.ChunkMsg) and msg.store_kind == "recording":
-                loader.add(msg.recording_id, msg.batch)
-            progress.update(reader.position)
+        load_file(loader, reader, app_ids, progress.update)
         loader.finish()
         progress.update(reader.position, final=True)
         if reader.error:
