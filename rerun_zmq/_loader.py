@@ -22,7 +22,7 @@ import pyarrow.ipc as ipc
 from store import MalformedChunkError, TimelineStore
 
 from . import _wire
-from ._chunk import ChunkError, ChunkInfo, parse_chunk
+from ._chunk import ROW_ID, ChunkError, ChunkInfo, parse_chunk
 from ._errors import strict_mode
 from ._rrd import RrdReader
 
@@ -154,7 +154,7 @@ class _GroupedLoader:
             schema_bytes, part = split
             parsed = self._schemas.get(schema_bytes, False)
             if parsed is False:
-                parsed = self._schemas[schema_bytes] = _parse_schema(schema_bytes)
+                parsed = self._schemas[schema_bytes] = _parse_schema(schema_bytes, part)
         if parsed is None:  # not the usual layout: decoded and validated alone
             self._add_decoded(recording_id, body, where)
             return
@@ -167,7 +167,7 @@ class _GroupedLoader:
                 return
             self._agreed.add(agreed)  # what is seen first never changes: it agrees from now on
         if part.size >= self.SMALL_BYTES:
-            self._flush_raw(recording_id, schema, [(None, body, part, where)])
+            self._flush_raw(recording_id, schema, info, [(None, body, part, where)])
             return
         self._pend(("raw", recording_id, schema_bytes), (None, body, part, where), part.size)
 
@@ -179,12 +179,12 @@ class _GroupedLoader:
             return
         self.add(recording_id, batch)
 
-    def _flush_raw(self, recording_id: str, schema: pa.Schema, group: list) -> None:
+    def _flush_raw(self, recording_id: str, schema: pa.Schema, info: ChunkInfo, group: list) -> None:
         """Decode a group of same-schema bodies as one chunk; on any failure, chunk by chunk."""
         try:
             batches = [_read_batch(item[2], schema) for item in group]
             merged = batches[0] if len(batches) == 1 else pa.concat_batches(batches)
-            info = parse_chunk(merged)
+            _check_rows(merged)
             self._store(recording_id).insert(merged, info)
             return
         except (_wire.WireError, ChunkError, MalformedChunkError, pa.ArrowException, OSError, ValueError,
@@ -208,7 +208,7 @@ class _GroupedLoader:
         group = self._groups.pop(key)
         self._sizes.pop(key, None)
         if key[0] == "raw":  # only bodies with a parsed schema are pending
-            self._flush_raw(key[1], self._schemas[key[2]][0], group)
+            self._flush_raw(key[1], *self._schemas[key[2]], group)
             return
         self._insert(key[0], group)
 
@@ -232,25 +232,23 @@ class _GroupedLoader:
             self._flush(key)
 
 
-def _parse_schema(schema_bytes: bytes) -> tuple[pa.Schema, ChunkInfo] | None:
-    """A schema message -> (schema, chunk info), or None when it is not a plain chunk schema."""
+def _parse_schema(schema_bytes: bytes, part: pa.Buffer) -> tuple[pa.Schema, ChunkInfo] | None:
+    """A schema message (and one record-batch message of it) -> (schema, chunk info), or None when
+    they do not make a plain chunk: validated as ``parse_chunk`` does, less the per-row checks."""
     try:
         msg = ipc.read_message(pa.py_buffer(schema_bytes))
         if msg.type != "schema" or msg.body.size:
             return None
-        schema = ipc.read_schema(msg)
-        if any(_has_dictionary(f.type) for f in schema):  # dictionary messages would sit between
-            return None
-        empty = pa.RecordBatch.from_arrays([pa.array([], f.type) for f in schema], schema=schema)
-        return schema, parse_chunk(empty)
-    except (pa.ArrowException, OSError, ValueError, TypeError, MemoryError):
+        schema = ipc.read_schema(msg)  # (a dictionary field's batch needs a dictionary message first:
+        return schema, parse_chunk(_read_batch(part, schema).slice(0, 0))  # which _read_batch refuses)
+    except (_wire.WireError, ChunkError, pa.ArrowException, OSError, ValueError, TypeError, MemoryError):
         return None
 
 
-def _has_dictionary(typ: pa.DataType) -> bool:
-    if pa.types.is_dictionary(typ):
-        return True
-    return any(_has_dictionary(typ.field(i).type) for i in range(typ.num_fields))
+def _check_rows(batch: pa.RecordBatch) -> None:
+    """``parse_chunk``'s per-row checks, for a merged group whose schema passed ``_parse_schema``."""
+    if batch.column(0).null_count:
+        raise ChunkError(f"{ROW_ID!r} must not contain nulls")
 
 
 def _decompress(codec: str | None, raw: int, body: pa.Buffer) -> pa.Buffer:

@@ -73,6 +73,11 @@ class EventBus:
     def unsubscribe(self, token: int) -> None:
         self._subs.pop(token, None)
 
+    @property
+    def active(self) -> bool:
+        """Whether anyone is subscribed (events need not be built otherwise)."""
+        return bool(self._subs)
+
     def emit(self, events: list[StoreEvent]) -> None:
         if not self._subs or not events:
             return

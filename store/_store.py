@@ -37,6 +37,14 @@ from .errors import (
 _COMPACT_EVERY = 64
 
 
+def _ancestors(path: str) -> list[str]:
+    """``parent_paths`` of a canonical path; plain paths (no escapes) without parsing."""
+    if "\\" in path:
+        return parent_paths(path)
+    cuts = [i for i, ch in enumerate(path) if ch == "/"]
+    return ["/", *(path[:i] for i in cuts[1:])] if path != "/" else []
+
+
 class TimelineStore(SummaryMixin):
     """Chunks of one recording. ``memory_limit`` (bytes) triggers GC after inserts; None = unbounded.
 
@@ -152,34 +160,43 @@ class TimelineStore(SummaryMixin):
                 )
 
     def _add(self, chunk: StoredChunk, events: list[StoreEvent]) -> None:
+        tell = self._events.active  # events are built only for someone to hear them
         ent = self._entities.get(chunk.entity)
         if ent is None:
             ent = self._entities[chunk.entity] = EntityData(chunk.entity)
-            events.append(EntityAdded(chunk.entity))
-            self._tree.update(parent_paths(chunk.entity))
+            if tell:
+                events.append(EntityAdded(chunk.entity))
+            self._tree.update(_ancestors(chunk.entity))
+        types = ent.component_types
         for key, col in chunk.columns.items():
-            ent.component_types.setdefault(key, col.type)
-        self._has_clears = self._has_clears or CLEAR_KEY in chunk.columns
+            if key not in types:
+                types[key] = col.type
+        if CLEAR_KEY in chunk.columns:
+            self._has_clears = True
         self._bump_transforms(chunk)
         spans = ent.add(chunk)
         self._bytes += chunk.nbytes
         ranges: dict[str, tuple[int, int]] = {}
+        cache = self.cache
         for (tl, key), (t0, t1) in spans.items():
-            if self.cache is not None:
-                self.cache.invalidate(chunk.entity, tl, key, t0)
+            if cache is not None:
+                cache.invalidate(chunk.entity, tl, key, t0)
             if key == ANY_ROW:
                 ranges[tl] = (t0, t1)
         for tl, kind in chunk.info.timelines.items():
-            self._timelines.setdefault(tl, kind)
-            if tl not in ranges:
+            if tl not in self._timelines:
+                self._timelines[tl] = kind
+            got = ranges.get(tl)
+            if got is None:
                 continue
             old = self._ranges.get(tl)
-            new = ranges[tl] if old is None else (min(old[0], ranges[tl][0]), max(old[1], ranges[tl][1]))
+            new = got if old is None else (min(old[0], got[0]), max(old[1], got[1]))
             if new != old:
                 self._ranges[tl] = new
-                events.append(TimelineExtended(tl, kind, new[0], new[1]))
-        comps = tuple(k for k in chunk.info.components)
-        events.append(RowsAdded(chunk.entity, chunk.num_rows, chunk.is_static, comps, ranges))
+                if tell:
+                    events.append(TimelineExtended(tl, kind, new[0], new[1]))
+        if tell:
+            events.append(RowsAdded(chunk.entity, chunk.num_rows, chunk.is_static, chunk.info.components, ranges))
 
     def _bump_transforms(self, chunk: StoredChunk) -> None:
         if CLEAR_KEY in chunk.columns or not TRANSFORM_SET.isdisjoint(chunk.columns):

@@ -25,6 +25,7 @@ ANY_ROW = "__any"
 STATIC_TIME = -(2**63) - 1
 
 _seq = itertools.count(1)
+_MIN, _MAX = np.minimum.reduce, np.maximum.reduce
 
 
 def _valid_mask(arr: pa.Array) -> np.ndarray:
@@ -65,10 +66,11 @@ class StoredChunk:
                 info = parse_chunk(batch)
             except (ChunkError, ValueError, TypeError) as exc:  # undecodable metadata raises the latter two
                 raise MalformedChunkError(str(exc) or type(exc).__name__) from exc
-        reserved = [k for k in info.components if k.startswith("__")]
-        if reserved:  # the virtual keys below live in the same namespace
+        if any(k.startswith("__") for k in info.components):  # the virtual keys below share the namespace
+            reserved = [k for k in info.components if k.startswith("__")]
             raise MalformedChunkError(f"component keys starting with '__' are reserved: {reserved}", info.entity_path)
-        rid = row_ids_to_numpy(batch.column(0))
+        rid_col = batch.column(0)
+        rid = row_ids_to_numpy(rid_col)
         #: whether a RowId repeats within the chunk (rows equal to their predecessor: see ``repeated_rows``)
         self.repeats = False
         if len(rid) > 1 and not (rid[1:, 0] > rid[:-1, 0]).all():  # strictly rising ns: sorted, no repeats
@@ -77,6 +79,7 @@ class StoredChunk:
                 # the layout says rows are in RowId order; restore it rather than refuse the data
                 order = np.lexsort((lo, hi))
                 batch, rid = batch.take(pa.array(order)), rid[order]
+                rid_col = batch.column(0)
             self.repeats = bool(_repeated(rid[:, 0], rid[:, 1]).any())
         self.batch = batch
         self.info = info
@@ -117,7 +120,7 @@ class StoredChunk:
             self.present[CLEAR_ANY] = any_
             self.present[CLEAR_REC] = rec
         # whole IPC/builder buffers are cheap to measure; slices need the exact (slower) count
-        sliced = batch.column(0).offset != 0 or split
+        sliced = rid_col.offset != 0 or split
         self.nbytes = int(batch.nbytes if sliced else batch.get_total_buffer_size()) + 16 * n
         self._sorted: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._spans: dict[str, tuple[int, int]] = {}
@@ -137,7 +140,7 @@ class StoredChunk:
             span = self._spans.get(timeline)
             if span is None and self.num_rows:
                 times = self.times[timeline]
-                span = self._spans[timeline] = (int(times.min()), int(times.max()))
+                span = self._spans[timeline] = (int(_MIN(times)), int(_MAX(times)))
             return span
         mask = self.present[key] & self.time_valid[timeline]
         if not mask.any():
