@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 import struct
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -33,9 +35,13 @@ _CHUNK_HEADER = re.compile(
     rb'"seq":(?:0|[1-9][0-9]*),"store_kind":"recording"\}',
     re.DOTALL,
 )
+#: a record's body as stored: (codec or None, raw size, bytes)
+Source = tuple[str | None, int, pa.Buffer]
 _I32X2 = struct.Struct("<Ii")
 _CONTINUATION = 0xFFFFFFFF
 _DECOMPRESS_BATCH = 64
+#: files from this size on decompress on a worker thread
+THREAD_MIN_BYTES = 1 << 20
 
 
 def _split_body(body: pa.Buffer) -> tuple[bytes, pa.Buffer] | None:
@@ -80,7 +86,7 @@ class _GroupedLoader:
         self.stores: dict[str, TimelineStore] = {}
         self.refused: list[str] = []
         self.source = ""
-        #: key -> pending chunks: (batch, info) decoded, or (None, body, part, where) undecoded
+        #: key -> pending chunks: (batch, info) decoded, or (None, source, part, where) undecoded
         self._groups: dict[tuple, list] = {}
         self._sizes: dict[tuple, int] = {}
         #: first timeline kind / component value type seen, per recording (and entity)
@@ -146,8 +152,12 @@ class _GroupedLoader:
         return out
 
     # -- undecoded chunk bodies ------------------------------------------------------------------
-    def add_body(self, recording_id: str, body: pa.Buffer, where: str) -> None:
-        """A chunk's (decompressed) IPC stream body; decoded with others of the same schema later."""
+    def add_body(self, recording_id: str, body: pa.Buffer, source: Source, where: str) -> None:
+        """A chunk's decompressed IPC stream body, decoded with others of the same schema later.
+
+        ``source``: the record's body as stored (codec, raw size, bytes), which the per-chunk way
+        decodes on its own, independently of how ``body`` was decompressed.
+        """
         split = _split_body(body)
         parsed = None
         if split is not None:
@@ -156,24 +166,24 @@ class _GroupedLoader:
             if parsed is False:
                 parsed = self._schemas[schema_bytes] = _parse_schema(schema_bytes, part)
         if parsed is None:  # not the usual layout: decoded and validated alone
-            self._add_decoded(recording_id, body, where)
+            self._add_decoded(recording_id, source, where)
             return
         schema, info = parsed
         agreed = (recording_id, schema_bytes)
         if agreed not in self._agreed:
             if self._disagrees(recording_id, schema, info):
                 self.finish()
-                self._add_decoded(recording_id, body, where)
+                self._add_decoded(recording_id, source, where)
                 return
             self._agreed.add(agreed)  # what is seen first never changes: it agrees from now on
         if part.size >= self.SMALL_BYTES:
-            self._flush_raw(recording_id, schema, info, [(None, body, part, where)])
+            self._flush_raw(recording_id, schema, info, [(None, source, part, where)])
             return
-        self._pend(("raw", recording_id, schema_bytes), (None, body, part, where), part.size)
+        self._pend(("raw", recording_id, schema_bytes), (None, source, part, where), part.size)
 
-    def _add_decoded(self, recording_id: str, body: pa.Buffer, where: str) -> None:
+    def _add_decoded(self, recording_id: str, source: Source, where: str) -> None:
         try:
-            batch = _wire.batch_from_bytes(body)
+            batch = _wire.batch_from_bytes(_decompress(*source))
         except _wire.WireError as exc:
             self.refuse_body(where, exc)
             return
@@ -190,9 +200,9 @@ class _GroupedLoader:
         except (_wire.WireError, ChunkError, MalformedChunkError, pa.ArrowException, OSError, ValueError,
                 TypeError, MemoryError):
             pass  # find the bad one below
-        for _, body, _, where in group:
+        for _, source, _, where in group:
             try:
-                batch = _wire.batch_from_bytes(body)
+                batch = _wire.batch_from_bytes(_decompress(*source))
             except _wire.WireError as exc:
                 self.refuse_body(where, exc)
                 continue
@@ -252,7 +262,54 @@ def _check_rows(batch: pa.RecordBatch) -> None:
 
 
 def _decompress(codec: str | None, raw: int, body: pa.Buffer) -> pa.Buffer:
-    return body if codec is None else pa.decompress(body, decompressed_size=raw, codec=codec)
+    """One record's body, decompressed on its own (``WireError`` when it does not)."""
+    if codec is None:
+        return body
+    try:
+        out = pa.decompress(body, decompressed_size=raw, codec=codec)
+    except (pa.ArrowException, OSError, ValueError, MemoryError) as exc:
+        raise _wire.WireError(f"body does not decompress with {codec}: {exc}") from None
+    return out
+
+
+def _decompress_all(pending: list) -> list:
+    """[(recording, source, where)] -> [(recording, decompressed body or the error, source, where)].
+
+    Runs of one codec decompress in one call (concatenated frames; pyarrow holds no GIL meanwhile,
+    so this runs on a worker thread beside the decoding) and are cut at the declared raw sizes. A
+    run that does not come out at exactly their sum is done record by record.
+    """
+    out: list = []
+    i = 0
+    while i < len(pending):
+        codec = pending[i][1][0]
+        j = i + 1
+        while j < len(pending) and pending[j][1][0] == codec:
+            j += 1
+        run, i = pending[i:j], j
+        if codec is None:
+            out.extend((rid, src[2], src, where) for rid, src, where in run)
+            continue
+        total = sum(src[1] for _, src, _ in run)
+        try:
+            joined = pa.py_buffer(b"".join(src[2] for _, src, _ in run))
+            stream = pa.CompressedInputStream(pa.BufferReader(joined), codec)
+            data = stream.read_buffer(total)
+            whole = data.size == total and not stream.read(1)
+        except (pa.ArrowException, OSError, ValueError, MemoryError):
+            whole = False
+        if whole:
+            at = 0
+            for rid, src, where in run:
+                out.append((rid, data.slice(at, src[1]), src, where))
+                at += src[1]
+            continue
+        for rid, src, where in run:
+            try:
+                out.append((rid, _decompress(*src), src, where))
+            except _wire.WireError as exc:
+                out.append((rid, exc, src, where))
+    return out
 
 
 def load_file(loader: _GroupedLoader, reader: RrdReader, app_ids: dict[str, str],
@@ -260,33 +317,56 @@ def load_file(loader: _GroupedLoader, reader: RrdReader, app_ids: dict[str, str]
     """Feed every chunk of ``reader``'s file to ``loader`` (file order kept where it matters).
 
     Stops, like ``RrdReader``, at a truncated or damaged record, or at another message that does
-    not decode; a chunk whose body does not decode is refused alone and the read goes on.
+    not decode; a chunk whose body does not decode is refused alone and the read goes on. Bodies
+    are decompressed in batches on one worker thread (files over ``THREAD_MIN_BYTES``) while the
+    main thread decodes and inserts the batch before.
     """
-    pending: list[tuple[str, str | None, int, pa.Buffer, str]] = []
+    pending: list[tuple[str, Source, str]] = []
+    inflight: deque[Future] = deque()
+    pool = ThreadPoolExecutor(1, thread_name_prefix="rrd-load") if reader.size >= THREAD_MIN_BYTES else None
 
-    def drain() -> None:
-        for recording_id, codec, raw, body, where in pending:
-            try:
-                data = _decompress(codec, raw, body)
-            except (pa.ArrowException, OSError, ValueError, MemoryError) as exc:
-                loader.refuse_body(where, f"body does not decompress with {codec}: {exc}")
-                continue
-            loader.add_body(recording_id, data, where)
-        pending.clear()
+    def consume(results: list) -> None:
+        for recording_id, data, source, where in results:
+            if isinstance(data, Exception):
+                loader.refuse_body(where, data)
+            else:
+                loader.add_body(recording_id, data, source, where)
         progress(reader.position)
 
+    def submit(wait: int) -> None:
+        if pending:
+            batch = pending[:]
+            pending.clear()
+            if pool is None:
+                consume(_decompress_all(batch))
+            else:
+                inflight.append(pool.submit(_decompress_all, batch))
+        while len(inflight) > wait:
+            consume(inflight.popleft().result())
+
+    try:
+        _read_records(loader, reader, app_ids, pending, submit)
+        submit(0)
+    finally:
+        if pool is not None:
+            for fut in inflight:
+                fut.cancel()
+            pool.shutdown(wait=True)
+
+
+def _read_records(loader, reader, app_ids, pending, submit) -> None:
     match = _CHUNK_HEADER.fullmatch
     for frames in reader.iter_frames():
         head = frames[0].to_pybytes()
         m = match(head) if len(frames) == 2 else None
         if m is not None:
-            raw = m.group(3)
-            pending.append((m.group(1).decode(), m.group(2) and m.group(2).decode(), int(raw) if raw else 0,
-                            frames[1], f"byte {reader._record_start}"))
+            codec, raw = m.group(2), m.group(3)
+            source = (codec.decode() if codec else None, int(raw) if raw else 0, frames[1])
+            pending.append((m.group(1).decode(), source, f"byte {reader._record_start}"))
             if len(pending) >= _DECOMPRESS_BATCH:
-                drain()
+                submit(2)
             continue
-        drain()  # what came before reaches the loader first
+        submit(0)  # what came before reaches the loader first
         start = reader._record_start
         try:
             msg = _wire.decode([head, *frames[1:]])
@@ -296,12 +376,11 @@ def load_file(loader: _GroupedLoader, reader: RrdReader, app_ids: dict[str, str]
                 continue
             reader.complete = False
             reader._stop(start, f"undecodable record at byte {start}: {exc}")
-            break
+            return
         if isinstance(msg, _wire.Hello):
             app_ids.setdefault(msg.recording_id, msg.application_id)
         elif isinstance(msg, _wire.ChunkMsg) and msg.store_kind == "recording":
             loader.add(msg.recording_id, msg.batch)
-    drain()
 
 
 def _is_chunk(head: bytes) -> bool:
