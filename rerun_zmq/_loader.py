@@ -39,7 +39,9 @@ _CHUNK_HEADER = re.compile(
 Source = tuple[str | None, int, pa.Buffer]
 _I32X2 = struct.Struct("<Ii")
 _CONTINUATION = 0xFFFFFFFF
-_DECOMPRESS_BATCH = 64
+#: bodies are decompressed in batches of this many stored bytes (or _DECOMPRESS_BATCH records)
+_DECOMPRESS_BYTES = 1 << 20
+_DECOMPRESS_BATCH = 256
 #: files from this size on decompress on a worker thread
 THREAD_MIN_BYTES = 1 << 20
 
@@ -108,9 +110,9 @@ class _GroupedLoader:
             raise exc
         self.refused.append(f"{self.source}: {exc}")
 
-    def refuse_body(self, where: str, exc: Exception) -> None:
-        """A chunk whose body does not decode: refused alone."""
-        self._refuse(MalformedChunkError(f"undecodable chunk at {where}: {exc}"))
+    def refuse_body(self, where: int, exc: Exception) -> None:
+        """A chunk whose body (the record at byte ``where``) does not decode: refused alone."""
+        self._refuse(MalformedChunkError(f"undecodable chunk at byte {where}: {exc}"))
 
     # -- decoded chunks --------------------------------------------------------------------------
     def add(self, recording_id: str, batch: pa.RecordBatch) -> None:
@@ -152,7 +154,7 @@ class _GroupedLoader:
         return out
 
     # -- undecoded chunk bodies ------------------------------------------------------------------
-    def add_body(self, recording_id: str, body: pa.Buffer, source: Source, where: str) -> None:
+    def add_body(self, recording_id: str, body: pa.Buffer, source: Source, where: int) -> None:
         """A chunk's decompressed IPC stream body, decoded with others of the same schema later.
 
         ``source``: the record's body as stored (codec, raw size, bytes), which the per-chunk way
@@ -181,7 +183,7 @@ class _GroupedLoader:
             return
         self._pend(("raw", recording_id, schema_bytes), (None, source, part, where), part.size)
 
-    def _add_decoded(self, recording_id: str, source: Source, where: str) -> None:
+    def _add_decoded(self, recording_id: str, source: Source, where: int) -> None:
         try:
             batch = _wire.batch_from_bytes(_decompress(*source))
         except _wire.WireError as exc:
@@ -321,7 +323,7 @@ def load_file(loader: _GroupedLoader, reader: RrdReader, app_ids: dict[str, str]
     are decompressed in batches on one worker thread (files over ``THREAD_MIN_BYTES``) while the
     main thread decodes and inserts the batch before.
     """
-    pending: list[tuple[str, Source, str]] = []
+    pending: list[tuple[str, Source, int]] = []
     inflight: deque[Future] = deque()
     pool = ThreadPoolExecutor(1, thread_name_prefix="rrd-load") if reader.size >= THREAD_MIN_BYTES else None
 
@@ -356,23 +358,27 @@ def load_file(loader: _GroupedLoader, reader: RrdReader, app_ids: dict[str, str]
 
 def _read_records(loader, reader, app_ids, pending, submit) -> None:
     match = _CHUNK_HEADER.fullmatch
+    held = 0  # stored bytes of the pending bodies
     for frames in reader.iter_frames():
         head = frames[0].to_pybytes()
         m = match(head) if len(frames) == 2 else None
         if m is not None:
             codec, raw = m.group(2), m.group(3)
             source = (codec.decode() if codec else None, int(raw) if raw else 0, frames[1])
-            pending.append((m.group(1).decode(), source, f"byte {reader._record_start}"))
-            if len(pending) >= _DECOMPRESS_BATCH:
+            pending.append((m.group(1).decode(), source, reader.record_start))
+            held += source[2].size
+            if held >= _DECOMPRESS_BYTES or len(pending) >= _DECOMPRESS_BATCH:
                 submit(2)
+                held = 0
             continue
         submit(0)  # what came before reaches the loader first
-        start = reader._record_start
+        held = 0
+        start = reader.record_start
         try:
             msg = _wire.decode([head, *frames[1:]])
         except _wire.WireError as exc:
             if _is_chunk(head):
-                loader.refuse_body(f"byte {start}", exc)
+                loader.refuse_body(start, exc)
                 continue
             reader.complete = False
             reader._stop(start, f"undecodable record at byte {start}: {exc}")

@@ -17,6 +17,7 @@ complete record and reports the offset where it stopped.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import struct
@@ -208,6 +209,11 @@ class RrdWriter:
         self._fd = None
 
 
+@functools.lru_cache(maxsize=64)
+def _lengths_struct(nframes: int) -> struct.Struct:
+    return struct.Struct(f"<{nframes}Q")
+
+
 class RrdReader:
     """Iterates the messages of an .rrd file (memory-mapped, zero-copy Arrow bodies).
 
@@ -229,6 +235,7 @@ class RrdReader:
         self.stopped_at: int | None = None
         self.error: str | None = None
         self.index: dict | None = None
+        self.record_start = 0
         self.format_version, self.writer_version, self.position = self._read_header()
 
     def _read_header(self) -> tuple[int, str, int]:
@@ -256,35 +263,43 @@ class RrdReader:
         self.error = why
 
     def iter_frames(self) -> Iterator[list[pa.Buffer]]:
-        """Yield each record's frames; stops (without raising) at a truncated or damaged record."""
+        """Yield each record's frames; stops (without raising) at a truncated or damaged record.
+
+        ``record_start`` is the offset of the record just yielded.
+        """
         buf, size = self._buf, self.size
         pos = self.position
+        head, unpack_lengths = _REC_HEAD.unpack_from, _lengths_struct
         while pos < size:
             if size - pos < 2:
                 return self._stop(pos, f"truncated record at byte {pos}")
-            magic = buf.slice(pos, 2).to_pybytes()
+            if size - pos < _REC_HEAD.size:
+                if buf.slice(pos, 2).to_pybytes() == FOOTER_MAGIC:
+                    self._read_footer(pos)  # too short for a footer: reports it damaged
+                    return None
+                return self._stop(pos, f"damaged or truncated record at byte {pos}")
+            magic, nframes = head(buf, pos)
             if magic == FOOTER_MAGIC:
                 after = self._read_footer(pos)
                 if after is None:
                     return None
                 pos = self.position = after
                 continue
-            if magic != RECORD_MAGIC or size - pos < _REC_HEAD.size:
+            if magic != RECORD_MAGIC:
                 return self._stop(pos, f"damaged or truncated record at byte {pos}")
-            _, nframes = _REC_HEAD.unpack_from(buf, pos)
             if nframes == 0:  # every message has a header frame
                 return self._stop(pos, f"damaged record at byte {pos}: no frames")
             lens_end = pos + _REC_HEAD.size + 8 * nframes
             if lens_end > size:
                 return self._stop(pos, f"truncated record at byte {pos}")
-            lengths = struct.unpack_from(f"<{nframes}Q", buf, pos + _REC_HEAD.size)
+            lengths = unpack_lengths(nframes).unpack_from(buf, pos + _REC_HEAD.size)
             if lens_end + sum(lengths) > size:
                 return self._stop(pos, f"truncated record at byte {pos} (needs {sum(lengths)} body bytes)")
             frames, at = [], lens_end
             for n in lengths:
                 frames.append(buf.slice(at, n))
                 at += n
-            self._record_start = pos
+            self._record_start = self.record_start = pos
             pos = self.position = at
             self.complete = False
             yield frames

@@ -222,7 +222,7 @@ def test_undecoded_bodies_refuse_what_file_order_refuses(specs):
     for b, (_, _, _, as_body) in zip(batches, specs):
         if as_body:
             body = _body(b)
-            loader.add_body("rec", body, (None, 0, body), "test")
+            loader.add_body("rec", body, (None, 0, body), 0)
         else:
             loader.add("rec", b)
     loader.finish()
