@@ -103,7 +103,10 @@ def bench_rerun_dataframe(path, repeat):
 
     def load():
         with Server(host="127.0.0.1", port=_free_port(), datasets={"d": [str(path)]}) as server:
-            table = server.client().get_dataset("d").reader(index="frame").to_arrow_table()
+            client = server.client()  # (held: the query fails once the client is collected)
+            dataset = client.get_dataset("d")
+            table = dataset.reader(index="frame").to_arrow_table()
+            del dataset, client
         if table.num_rows != 100_000:
             raise RuntimeError(f"rerun dataframe API returned {table.num_rows} rows, expected 100000")
 
