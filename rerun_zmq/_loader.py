@@ -166,7 +166,10 @@ class _GroupedLoader:
             schema_bytes, part = split
             parsed = self._schemas.get(schema_bytes, False)
             if parsed is False:
-                parsed = self._schemas[schema_bytes] = _parse_schema(schema_bytes, part)
+                try:
+                    parsed = self._schemas[schema_bytes] = _parse_schema(schema_bytes, part)
+                except _BadBatch:  # the schema is not judged on a chunk that does not decode
+                    parsed = None
         if parsed is None:  # not the usual layout: decoded and validated alone
             self._add_decoded(recording_id, source, where)
             return
@@ -244,16 +247,27 @@ class _GroupedLoader:
             self._flush(key)
 
 
+class _BadBatch(Exception):
+    """The record-batch message a schema was to be judged on does not decode."""
+
+
 def _parse_schema(schema_bytes: bytes, part: pa.Buffer) -> tuple[pa.Schema, ChunkInfo] | None:
-    """A schema message (and one record-batch message of it) -> (schema, chunk info), or None when
-    they do not make a plain chunk: validated as ``parse_chunk`` does, less the per-row checks."""
+    """A schema message -> (schema, chunk info), or None when it is not a plain chunk schema: validated
+    as ``parse_chunk`` does, less the per-row checks, on a zero-row slice of the batch in ``part``."""
     try:
         msg = ipc.read_message(pa.py_buffer(schema_bytes))
         if msg.type != "schema" or msg.body.size:
             return None
-        schema = ipc.read_schema(msg)  # (a dictionary field's batch needs a dictionary message first:
-        return schema, parse_chunk(_read_batch(part, schema).slice(0, 0))  # which _read_batch refuses)
-    except (_wire.WireError, ChunkError, pa.ArrowException, OSError, ValueError, TypeError, MemoryError):
+        schema = ipc.read_schema(msg)
+    except (pa.ArrowException, OSError, ValueError, TypeError, MemoryError):
+        return None
+    try:  # (a dictionary-encoded field needs a dictionary message before the batch: refused here)
+        empty = _read_batch(part, schema).slice(0, 0)
+    except (_wire.WireError, pa.ArrowException, OSError, ValueError, TypeError, MemoryError) as exc:
+        raise _BadBatch(str(exc)) from None
+    try:
+        return schema, parse_chunk(empty)
+    except (ChunkError, ValueError, TypeError):
         return None
 
 

@@ -230,3 +230,27 @@ def test_undecoded_bodies_refuse_what_file_order_refuses(specs):
     assert _rows(got) == _rows(want)
     assert got.timelines() == want.timelines()
     assert len(loader.refused) == want_refused
+
+
+def test_a_bad_first_chunk_does_not_send_its_schema_the_slow_way(tmp_path, threads, monkeypatch):
+    """A schema is judged on the first chunk that decodes: a broken first batch is refused alone."""
+    first = _chunk("/a", 0, 3)
+    raw = bytearray(_wire.batch_to_bytes(first).to_pybytes())
+    meta = int.from_bytes(raw[4:8], "little")
+    raw[8 + meta + 8: 8 + meta + 40] = b"\xff" * 32  # the record batch's metadata, after the schema
+    path = tmp_path / "a.rrd"
+    _write(path, [[_frames(first, None)[0], bytes(raw)], *[_frames(_chunk("/a", 10 * i, 3)) for i in range(1, 6)]])
+    calls = []
+    real = _wire.batch_from_bytes
+
+    def spy(data):
+        calls.append(1)
+        return real(data)
+
+    monkeypatch.setattr(_wire, "batch_from_bytes", spy)
+    rec = _load(path)
+    assert len(calls) == 1  # the bad chunk alone
+    monkeypatch.setattr(_wire, "batch_from_bytes", real)
+    _check(path)
+    assert len(rec.load_errors) == 1 and "undecodable chunk at byte" in rec.load_errors[0]
+    assert rec.store.row_counts()["/a"] == 15
