@@ -20,6 +20,7 @@ from rerun_zmq._entity_path import parent_paths
 from .state import AppState
 
 DEFAULT_POINT_RADIUS = -2.0  # negative: UI pixels, as Rerun does
+DEFAULT_LINE_RADIUS = -0.5  # lines without radii stay 1 px wide
 VIEW_XYZ = "ViewCoordinates:xyz"
 _UP, _DOWN = 1, 2  # direction codes of ViewCoordinates (U=1, D=2, R=3, L=4, F=5, B=6)
 
@@ -31,6 +32,24 @@ def auto_color(path: str) -> np.ndarray:
     return np.array([r * 255, g * 255, b * 255, 255], dtype=np.uint8)
 
 
+def class_colors(ids: np.ndarray) -> np.ndarray:
+    """A stable color per class id (the one segmentation images use), for ``class_ids`` without colors."""
+    ids = np.asarray(ids, dtype=np.int64)
+    uniq, inverse = np.unique(ids, return_inverse=True)
+    table = np.array([auto_color(f"class {int(i)}") for i in uniq], dtype=np.uint8).reshape(-1, 4)
+    return table[inverse.reshape(-1)]
+
+
+def _broadcast(out: np.ndarray, got: np.ndarray) -> np.ndarray:
+    """One value applies to every row; a batch fills the rows it has."""
+    if len(got) == 1:
+        out[:] = got[0]
+    elif len(got):
+        m = min(len(out), len(got))
+        out[:m] = got[:m]
+    return out
+
+
 def _fsl(values: pa.Array, width: int) -> np.ndarray:
     if not pa.types.is_fixed_size_list(values.type) or values.type.list_size != width:
         raise ValueError(f"expected fixed_size_list<float>[{width}] values, got {values.type}")
@@ -39,30 +58,45 @@ def _fsl(values: pa.Array, width: int) -> np.ndarray:
 
 
 def _colors(cells: dict, key: str, n: int, path: str) -> np.ndarray:
+    """Colors of ``key`` ("Archetype:colors"); without them the class ids' colors, else the entity's."""
     out = np.empty((n, 4), dtype=np.uint8)
     out[:] = auto_color(path)
+    if not n:
+        return out
     cell = cells.get(key)
-    if cell is not None and len(cell.values) and n:
-        got = unpack_colors(cell.values)
-        if len(got) == 1:
-            out[:] = got[0]
-        else:
-            m = min(n, len(got))
-            out[:m] = got[:m]
+    if cell is not None and len(cell.values):
+        return _broadcast(out, unpack_colors(cell.values))
+    ids = cells.get(key.split(":", 1)[0] + ":class_ids")
+    if ids is not None and len(ids.values):
+        return _broadcast(out, class_colors(ids.values.to_numpy(zero_copy_only=False)))
     return out
+
+
+def labels_of(cells: dict, archetype: str) -> pa.Array | None:
+    """The ``labels`` of ``archetype`` unless absent, empty or ``show_labels`` is false."""
+    show = cells.get(f"{archetype}:show_labels")
+    if show is not None and len(show.values) and show.values[0].as_py() is False:
+        return None
+    cell = cells.get(f"{archetype}:labels")
+    if cell is None or len(cell.values) == 0:
+        return None
+    return cell.values
 
 
 def _floats(cells: dict, key: str, n: int, default: float) -> np.ndarray:
     out = np.full(n, default, dtype=np.float32)
     cell = cells.get(key)
     if cell is not None and len(cell.values) and n:
-        got = np.asarray(cell.values.to_numpy(zero_copy_only=False), dtype=np.float32)
-        if len(got) == 1:
-            out[:] = got[0]
-        else:
-            m = min(n, len(got))
-            out[:m] = got[:m]
+        _broadcast(out, np.asarray(cell.values.to_numpy(zero_copy_only=False), dtype=np.float32))
     return out
+
+
+def world_radii(radii: np.ndarray, world: np.ndarray) -> np.ndarray:
+    """Positive (world-unit) radii scaled by ``world``'s uniform scale; negative ones are pixels."""
+    scale = float(np.cbrt(abs(np.linalg.det(world[:3, :3])))) or 1.0
+    if scale == 1.0:
+        return radii
+    return np.where(radii > 0, radii * scale, radii).astype(np.float32)
 
 
 def _apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -73,19 +107,31 @@ def _apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Batch:
-    """Concatenated primitives of one renderer; ``owners[i]`` = (entity, first row, rows)."""
+    """Concatenated primitives of one renderer; ``owners[i]`` = (entity, first row, rows).
+
+    ``instances`` holds, per row, the index of the instance (point, strip, box, arrow) it draws.
+    """
 
     positions: list[np.ndarray] = field(default_factory=list)
     colors: list[np.ndarray] = field(default_factory=list)
     extra: list[np.ndarray] = field(default_factory=list)
     owners: list[tuple[str, int, int]] = field(default_factory=list)
+    instances: list[np.ndarray] = field(default_factory=list)
     _rows: int = 0
 
-    def add(self, path: str, positions: np.ndarray, colors: np.ndarray, extra: np.ndarray | None = None) -> None:
+    def add(
+        self,
+        path: str,
+        positions: np.ndarray,
+        colors: np.ndarray,
+        extra: np.ndarray | None = None,
+        instances: np.ndarray | None = None,
+    ) -> None:
         self.positions.append(positions)
         self.colors.append(colors)
         if extra is not None:
             self.extra.append(extra)
+        self.instances.append(np.arange(len(positions)) if instances is None else instances)
         self.owners.append((path, self._rows, len(positions)))
         self._rows += len(positions)
 
@@ -95,18 +141,46 @@ class Batch:
         extra = np.concatenate(self.extra) if self.extra else None
         return np.concatenate(self.positions), np.concatenate(self.colors), extra
 
+    def instance_array(self) -> np.ndarray:
+        return np.concatenate(self.instances) if self.instances else np.zeros(0, np.int64)
+
+
+@dataclass
+class LabelSet:
+    """Text labels of one entity: anchor ``positions`` (k, 3), ``texts`` (k strings), ``colors`` (k, 4)."""
+
+    path: str
+    positions: np.ndarray
+    texts: object  # pa.StringArray or list[str]: converted only for the labels drawn
+    colors: np.ndarray
+
 
 @dataclass
 class Scene:
-    """What the 3D view draws: points (extra = radii) and line segments (pairs of vertices)."""
+    """What the 3D view draws: points (extra = radii), line segments (pairs of vertices, extra =
+    radii), triangles (extra = normals) and text labels."""
 
     points: Batch = field(default_factory=Batch)
     lines: Batch = field(default_factory=Batch)
+    triangles: Batch = field(default_factory=Batch)
+    labels: list[LabelSet] = field(default_factory=list)
     bounds: tuple[np.ndarray, np.ndarray] | None = None
     entity_bounds: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     #: (axis, sign) of "up" from the shallowest ViewCoordinates in the data, if any
     up: tuple[int, int] | None = None
     _up_depth: int = 1 << 30
+
+    def add_labels(self, path: str, texts: pa.Array | None, anchors: np.ndarray, colors: np.ndarray) -> None:
+        """Label instance i at ``anchors[i]``; one label for many instances goes at their middle."""
+        if texts is None or len(anchors) == 0:
+            return
+        if len(texts) == 1 and len(anchors) > 1:
+            finite = anchors[np.isfinite(anchors).all(axis=1)]
+            if len(finite) == 0:
+                return
+            anchors, colors = ((finite.min(axis=0) + finite.max(axis=0)) / 2)[None, :], colors[:1]
+        k = min(len(texts), len(anchors))
+        self.labels.append(LabelSet(path, np.asarray(anchors[:k], np.float32), texts[:k], colors[:k]))
 
     def _grow(self, path: str, pts: np.ndarray) -> None:
         if len(pts) == 0:
@@ -186,33 +260,51 @@ class EntityMemo:
 
 
 def _merge(scene: Scene, part: Scene) -> None:
-    for name in ("points", "lines"):
+    for name in ("points", "lines", "triangles"):
         src, dst = getattr(part, name), getattr(scene, name)
         aligned = len(src.extra) == len(src.positions)
         for k, (path, _first, _rows) in enumerate(src.owners):
-            dst.add(path, src.positions[k], src.colors[k], src.extra[k] if aligned else None)
+            dst.add(path, src.positions[k], src.colors[k], src.extra[k] if aligned else None, src.instances[k])
+    scene.labels += part.labels
     for path, (lo, hi) in part.entity_bounds.items():
         scene._grow(path, np.vstack([lo, hi]))
     if part.up is not None and part._up_depth < scene._up_depth:
         scene.up, scene._up_depth = part.up, part._up_depth
 
 
-def build_scene(state: AppState, keep=None, memo: EntityMemo | None = None) -> Scene:
+def origin_frame(state: AppState, origin: str) -> np.ndarray | None:
+    """``origin_from_world`` at the cursor: a view rooted at ``origin`` shows its subtree in the
+    origin entity's own frame, as Rerun does (None: the root, or an origin with no usable frame)."""
+    st = state.store
+    if st is None or origin in ("", "/"):
+        return None
+    try:
+        world = np.asarray(st.world_transform(origin, state.time.timeline, state.time.cursor), np.float64)
+        if np.array_equal(world, np.eye(4)):
+            return None
+        return np.linalg.inv(world)
+    except (ValueError, KeyError, np.linalg.LinAlgError):
+        return None
+
+
+def build_scene(state: AppState, keep=None, memo: EntityMemo | None = None, origin: str = "/") -> Scene:
     """Query every visible entity at the cursor (that ``keep(path)`` accepts, if given) and turn its
-    archetypes into draw arrays; ``memo`` reuses settled entities' arrays between cursor moves."""
+    archetypes into draw arrays in the frame of ``origin``; ``memo`` reuses settled entities'
+    arrays between cursor moves."""
     scene = Scene()
     st = state.store
     if st is None:
         return scene
     timeline = state.time.timeline
     t = state.time.cursor
-    if memo is not None:
-        memo.reset_if_stale((id(st), state.generation, timeline))
+    base = origin_frame(state, origin)
+    if memo is not None:  # a moving origin re-bases everything: its frame is part of the key
+        memo.reset_if_stale((id(st), state.generation, timeline, None if base is None else base.tobytes()))
     for path in st.entity_paths():
         if not state.is_visible(path) or (keep is not None and not keep(path)):
             continue
         if memo is None:
-            _build_entity(state, scene, path, timeline, t)
+            _build_entity(state, scene, path, timeline, t, base)
             continue
         if not memo.drawable(st, path):
             continue
@@ -220,7 +312,7 @@ def build_scene(state: AppState, keep=None, memo: EntityMemo | None = None) -> S
         part = memo.parts.get(path) if settled else None
         if part is None:
             part = Scene()
-            if not _build_entity(state, part, path, timeline, t):
+            if not _build_entity(state, part, path, timeline, t, base):
                 continue
             if settled:
                 memo.parts[path] = part
@@ -228,7 +320,9 @@ def build_scene(state: AppState, keep=None, memo: EntityMemo | None = None) -> S
     return scene
 
 
-def _build_entity(state: AppState, scene: Scene, path: str, timeline: str | None, t) -> bool:
+def _build_entity(
+    state: AppState, scene: Scene, path: str, timeline: str | None, t, base: np.ndarray | None = None
+) -> bool:
     """Add ``path``'s drawable archetypes at ``t`` to ``scene``; False if it could not be drawn."""
     from .renderers import ARCHETYPE_BUILDERS
 
@@ -244,6 +338,8 @@ def _build_entity(state: AppState, scene: Scene, path: str, timeline: str | None
         return True
     try:
         world = st.world_transform(path, timeline, t)
+        if base is not None:
+            world = base @ world
         for build in builders:
             build(scene, path, cells, world)
     except (ValueError, TypeError, IndexError, pa.ArrowException) as exc:
@@ -255,25 +351,64 @@ def _build_entity(state: AppState, scene: Scene, path: str, timeline: str | None
     return True
 
 
+def _project(pos: np.ndarray, view_proj: np.ndarray, size: tuple[int, int]):
+    """World (n, 3) -> screen x, y (pixels, y down), NDC depth and whether in front of the eye."""
+    clip = np.c_[pos, np.ones(len(pos), np.float32)] @ view_proj.T.astype(np.float32)
+    w = clip[:, 3]
+    ok = w > 1e-6
+    safe = np.where(ok, w, 1)
+    sx = (clip[:, 0] / safe * 0.5 + 0.5) * size[0]
+    sy = (0.5 - clip[:, 1] / safe * 0.5) * size[1]
+    return sx, sy, clip[:, 2] / safe, ok
+
+
+def _owner(batch: Batch, i: int) -> str:
+    for path, first, rows in batch.owners:
+        if first <= i < first + rows:
+            return path
+    raise IndexError(i)
+
+
 def pick(
     scene: Scene, view_proj: np.ndarray, size: tuple[int, int], xy: tuple[float, float], max_px: float = 8.0
 ) -> tuple[str, int] | None:
-    """The (entity, instance) of the point or line vertex drawn nearest to pixel ``xy``, if close."""
-    best: tuple[float, str, int] | None = None
-    for batch, per in ((scene.points, 1), (scene.lines, 2)):
-        pos, _, _ = batch.arrays()
-        if len(pos) == 0:
-            continue
-        clip = np.c_[pos, np.ones(len(pos), np.float32)] @ view_proj.T.astype(np.float32)
-        w = clip[:, 3]
-        ok = w > 1e-6
-        sx = (clip[:, 0] / np.where(ok, w, 1) * 0.5 + 0.5) * size[0]
-        sy = (0.5 - clip[:, 1] / np.where(ok, w, 1) * 0.5) * size[1]
-        d2 = np.where(ok, (sx - xy[0]) ** 2 + (sy - xy[1]) ** 2, np.inf)
+    """The (entity, instance) drawn under pixel ``xy``: the nearest point or line (strip, box edge,
+    arrow) within ``max_px``, unless a filled triangle under the mouse lies in front of it."""
+    best: tuple[float, float, Batch, int] | None = None  # (distance², depth, batch, row)
+    px, py = xy
+    pos, _, _ = scene.points.arrays()
+    if len(pos):
+        sx, sy, z, ok = _project(pos, view_proj, size)
+        d2 = np.where(ok, (sx - px) ** 2 + (sy - py) ** 2, np.inf)
         i = int(np.argmin(d2))
-        if d2[i] <= max_px**2 and (best is None or d2[i] < best[0]):
-            for path, first, rows in batch.owners:
-                if first <= i < first + rows:
-                    best = (float(d2[i]), path, (i - first) // per)
-                    break
-    return None if best is None else (best[1], best[2])
+        if d2[i] <= max_px**2:
+            best = (float(d2[i]), float(z[i]), scene.points, i)
+    pos, _, _ = scene.lines.arrays()
+    if len(pos):
+        sx, sy, z, ok = _project(pos, view_proj, size)
+        ax, ay, bx, by = sx[0::2], sy[0::2], sx[1::2], sy[1::2]
+        dx, dy = bx - ax, by - ay
+        t = np.clip(((px - ax) * dx + (py - ay) * dy) / np.maximum(dx * dx + dy * dy, 1e-12), 0.0, 1.0)
+        d2 = np.where(ok[0::2] & ok[1::2], (ax + t * dx - px) ** 2 + (ay + t * dy - py) ** 2, np.inf)
+        k = int(np.argmin(d2))
+        # points drawn over a line win unless the line is clearly (1 px) nearer
+        if d2[k] <= max_px**2 and (best is None or math.sqrt(d2[k]) + 1.0 < math.sqrt(best[0])):
+            best = (float(d2[k]), float(z[2 * k] + t[k] * (z[2 * k + 1] - z[2 * k])), scene.lines, 2 * k)
+    pos, _, _ = scene.triangles.arrays()
+    if len(pos):
+        sx, sy, z, ok = _project(pos, view_proj, size)
+        a, b, c = (np.s_[j::3] for j in range(3))
+        den = (sy[b] - sy[c]) * (sx[a] - sx[c]) + (sx[c] - sx[b]) * (sy[a] - sy[c])
+        den = np.where(np.abs(den) < 1e-12, np.nan, den)
+        u = ((sy[b] - sy[c]) * (px - sx[c]) + (sx[c] - sx[b]) * (py - sy[c])) / den
+        v = ((sy[c] - sy[a]) * (px - sx[c]) + (sx[a] - sx[c]) * (py - sy[c])) / den
+        inside = (u >= 0) & (v >= 0) & (u + v <= 1) & ok[a] & ok[b] & ok[c]
+        if inside.any():
+            depth = np.where(inside, u * z[a] + v * z[b] + (1 - u - v) * z[c], np.inf)
+            k = int(np.nanargmin(depth))
+            if best is None or depth[k] < best[1] - 1e-4:
+                best = (0.0, float(depth[k]), scene.triangles, 3 * k)
+    if best is None:
+        return None
+    _, _, batch, row = best
+    return _owner(batch, row), int(batch.instance_array()[row])

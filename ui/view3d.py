@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from .renderers.grid import GridRenderer
+from .renderers.labels import LabelLayout3D
 from .renderers.linestrips3d import LinesRenderer
+from .renderers.mesh import MeshRenderer
 from .renderers.points3d import PointsRenderer
 from .scene import EntityMemo, Scene, build_scene
 from .state import AppState, ViewState
@@ -54,7 +56,9 @@ class View3D:
         self.ctx = ctx
         self.points = PointsRenderer(ctx)
         self.lines = LinesRenderer(ctx)
+        self.mesh = MeshRenderer(ctx)
         self.grid = GridRenderer(ctx)
+        self.label_layout = LabelLayout3D()
         self.fbo = None
         self.texture = None
         self.depth = None
@@ -78,8 +82,10 @@ class View3D:
             return
         pos, col, radii = scene.points.arrays()
         self.points.upload(pos, col, radii)
-        lpos, lcol, _ = scene.lines.arrays()
-        self.lines.upload(lpos, lcol)
+        lpos, lcol, lrad = scene.lines.arrays()
+        self.lines.upload(lpos, lcol, lrad)
+        tpos, tcol, tnrm = scene.triangles.arrays()
+        self.mesh.upload(tpos, tcol, tnrm)
         self._uploaded = version
 
     def render(
@@ -115,8 +121,9 @@ class View3D:
                 extent = float(np.max(np.abs(np.concatenate(scene.bounds)))) * 2.0
             plane = np.eye(4)
             plane[:3, :3] = view.camera.basis  # the grid lies across the data's "up"
-            self.grid.draw(view_proj @ plane, extent)
-        self.lines.draw(view_proj, _span(scene.lines, selected))
+            self.grid.draw(view_proj @ plane, extent, proj, size)
+        self.mesh.draw(view_proj, view.camera.eye() - view.camera.target, _span(scene.triangles, selected))
+        self.lines.draw(view_proj, proj, size, _span(scene.lines, selected))
         self.points.draw(view_proj, proj, size[1], _span(scene.points, selected))
         self.ctx.disable(moderngl.DEPTH_TEST)
         if prev is not None:
@@ -141,4 +148,5 @@ class View3D:
         self._release_fbo()
         self.points.release()
         self.lines.release()
+        self.mesh.release()
         self.grid.release()

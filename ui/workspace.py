@@ -30,7 +30,7 @@ DEFAULT_ORIGIN_RULES = ["+ $origin/**"]
 
 
 class FilteredSceneCache(SceneCache):
-    """The 3D scene of one view whose entity filter is not "everything"."""
+    """The 3D scene of one view whose entity filter is not "everything", in its origin's frame."""
 
     def __init__(self, node: ViewNode) -> None:
         super().__init__()
@@ -49,7 +49,7 @@ class FilteredSceneCache(SceneCache):
         if key != self.key:
             from .scene import build_scene
 
-            self.scene = build_scene(state, keep=self.node.includes, memo=self.memo)
+            self.scene = build_scene(state, keep=self.node.includes, memo=self.memo, origin=self.node.origin)
             self.key = key
             self.version += 1
         return self.scene
@@ -196,11 +196,7 @@ class Workspace:
         mx, my = io.mouse_pos.x, io.mouse_pos.y
         if rect[0] <= mx < rect[2] and rect[1] <= my < rect[3] and not imgui.is_any_item_active():
             if node.view.hovered is not None:  # empty space keeps the selection (double-click resets)
-                path, instance = node.view.hovered
-                st = self.state.store
-                if hasattr(st, "components") and "Boxes3D:half_sizes" in st.components(path):
-                    instance //= 12  # boxes are drawn as 12 edges each: the edge's box
-                self.state.selected, self.state.selected_instance = path, instance
+                self.state.selected, self.state.selected_instance = node.view.hovered
 
     def _tab_bar(self, node, bar) -> None:
         place(bar)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from imgui_bundle import imgui
 
 from ..camera import up_basis
+from ..renderers import labels
 from ..scene import pick
 from ..state import AppState, ViewState
 from . import PANEL_FLAGS, place, record_item
@@ -38,6 +39,10 @@ def draw(state: AppState, view: ViewState, gpu, scene_cache, rect: tuple[float, 
     gpu.render(view, scene, scene_cache.version, size, selected=state.selected)
     imgui.image(imgui.ImTextureRef(gpu.texture.glo), imgui.ImVec2(*size), imgui.ImVec2(0, 1), imgui.ImVec2(1, 0))
     record_item(state, f"view:{view.name}")
+    if scene.labels:
+        vp = cam.view_proj(size[0] / size[1])
+        items = gpu.label_layout.update(scene, scene_cache.version, vp, size)
+        labels.draw(imgui.get_window_draw_list(), items, (origin.x, origin.y), size)
     if scene.bounds is None:
         imgui.set_cursor_screen_pos(imgui.ImVec2(origin.x + 16, origin.y + 16))
         imgui.text_disabled(_empty_hint(state))

@@ -1,10 +1,10 @@
-"""Arrows3D: a shaft from each origin along its vector plus a four-line head."""
+"""Arrows3D: a shaft from each origin along its vector plus a four-line head, ``radii`` wide."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..scene import Scene, _apply, _colors, _fsl
+from ..scene import DEFAULT_LINE_RADIUS, Scene, _apply, _colors, _floats, _fsl, labels_of, world_radii
 
 VECTORS = "Arrows3D:vectors"
 ORIGINS = "Arrows3D:origins"
@@ -43,5 +43,7 @@ def build(scene: Scene, path: str, cells: dict, world: np.ndarray) -> None:
             origins[: min(n, len(o))] = o[:n]
     seg = _apply(world, arrow_segments(origins, vectors))
     colors = _colors(cells, "Arrows3D:colors", n, path)
-    scene.lines.add(path, seg, np.repeat(colors, 10, axis=0))
+    radii = world_radii(_floats(cells, "Arrows3D:radii", n, DEFAULT_LINE_RADIUS), world)
+    scene.lines.add(path, seg, np.repeat(colors, 10, axis=0), np.repeat(radii, 10), np.repeat(np.arange(n), 10))
+    scene.add_labels(path, labels_of(cells, "Arrows3D"), _apply(world, origins + vectors * 0.5), colors)
     scene._grow(path, seg)

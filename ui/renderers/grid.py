@@ -37,12 +37,12 @@ class GridRenderer:
         self.lines = LinesRenderer(ctx)
         self.extent: float | None = None
 
-    def draw(self, view_proj: np.ndarray, extent: float) -> None:
+    def draw(self, view_proj: np.ndarray, extent: float, proj: np.ndarray, size: tuple[int, int]) -> None:
         extent = 10.0 ** math.ceil(math.log10(max(extent, 1e-3)))
         if extent != self.extent:
             self.lines.upload(*grid_lines(extent))
             self.extent = extent
-        self.lines.draw(view_proj)
+        self.lines.draw(view_proj, proj, size)
 
     def release(self) -> None:
         self.lines.release()

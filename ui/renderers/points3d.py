@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scene import DEFAULT_POINT_RADIUS, Scene, _apply, _colors, _floats, _fsl
+from ..scene import DEFAULT_POINT_RADIUS, Scene, _apply, _colors, _floats, _fsl, labels_of, world_radii
 
 POSITIONS = "Points3D:positions"
 
@@ -46,11 +46,9 @@ def build(scene: Scene, path: str, cells: dict, world: np.ndarray) -> None:
     pts = _apply(world, _fsl(cell.values, 3))
     n = len(pts)
     colors = _colors(cells, "Points3D:colors", n, path)
-    radii = _floats(cells, "Points3D:radii", n, DEFAULT_POINT_RADIUS)
-    scale = float(np.cbrt(abs(np.linalg.det(world[:3, :3])))) or 1.0
-    if scale != 1.0:
-        radii = np.where(radii > 0, radii * scale, radii).astype(np.float32)
+    radii = world_radii(_floats(cells, "Points3D:radii", n, DEFAULT_POINT_RADIUS), world)
     scene.points.add(path, pts, colors, radii)
+    scene.add_labels(path, labels_of(cells, "Points3D"), pts, colors)
     scene._grow(path, pts)
 
 

@@ -1,7 +1,8 @@
 """The 2D scene of one view at the cursor: points, boxes, line strips and images, in view units.
 
-Positions go through the entity's world transform (its x/y part). Colors fall back to the same
-per-entity color as 3D; radii below zero are UI pixels, as in Rerun.
+Positions go through the entity's world transform (its x/y part). Colors fall back to the class
+ids' colors, then to the same per-entity color as 3D; radii below zero are UI pixels, as in Rerun
+(line strips, box edges and arrows too).
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from ..scene import _colors, _floats, _fsl
+from ..scene import _colors, _floats, _fsl, labels_of
 from . import images2d
 
 
 @dataclass
 class Scene2D:
     points: list = field(default_factory=list)  # (entity, (n,2) pos, (n,4) rgba, (n,) radii)
-    boxes: list = field(default_factory=list)  # (entity, (n,2) min, (n,2) max, (n,4) rgba)
-    strips: list = field(default_factory=list)  # (entity, [(m,2) arrays], (n,4) rgba)
+    boxes: list = field(default_factory=list)  # (entity, (n,2) min, (n,2) max, (n,4) rgba, (n,) radii)
+    strips: list = field(default_factory=list)  # (entity, [(m,2) arrays], (n,4) rgba, (n,) radii)
+    labels: list = field(default_factory=list)  # (entity, (k,2) anchors, k texts, (k,4) rgba)
     images: list = field(default_factory=list)  # (entity, (h,w,4) uint8, row_id)
     bounds: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -87,6 +89,7 @@ def build_scene2d(state, paths: list[str], memo: dict | None = None) -> Scene2D:
         scene.points += part.points
         scene.boxes += part.boxes
         scene.strips += part.strips
+        scene.labels += part.labels
         scene.images += part.images
         if part.bounds is not None:
             scene.grow(*part.bounds)
@@ -109,9 +112,9 @@ def _add(scene: Scene2D, path: str, cells: dict, world: np.ndarray) -> None:
     if "Points2D:positions" in cells:
         pos = _xy(world, _fsl(cells["Points2D:positions"].values, 2))
         n = len(pos)
-        scene.points.append(
-            (path, pos, _colors(cells, "Points2D:colors", n, path), _floats(cells, "Points2D:radii", n, -2.5))
-        )
+        colors = _colors(cells, "Points2D:colors", n, path)
+        scene.points.append((path, pos, colors, _floats(cells, "Points2D:radii", n, -2.5)))
+        _labels(scene, path, cells, "Points2D", pos, colors)
         if n:
             scene.grow(pos.min(axis=0), pos.max(axis=0))
     if "Boxes2D:half_sizes" in cells:
@@ -122,16 +125,44 @@ def _add(scene: Scene2D, path: str, cells: dict, world: np.ndarray) -> None:
             c = _fsl(cells["Boxes2D:centers"].values, 2)
             centers[: min(n, len(c))] = c[:n] if len(c) > 1 else c[0]
         lo, hi = _xy(world, centers - half), _xy(world, centers + half)
-        scene.boxes.append((path, np.minimum(lo, hi), np.maximum(lo, hi), _colors(cells, "Boxes2D:colors", n, path)))
+        colors = _colors(cells, "Boxes2D:colors", n, path)
+        radii = _floats(cells, "Boxes2D:radii", n, LINE_RADIUS)
+        scene.boxes.append((path, np.minimum(lo, hi), np.maximum(lo, hi), colors, radii))
+        _labels(scene, path, cells, "Boxes2D", _xy(world, centers), colors)
         if n:
             scene.grow(np.minimum(lo, hi).min(axis=0), np.maximum(lo, hi).max(axis=0))
     if "LineStrips2D:strips" in cells:
         arr = cells["LineStrips2D:strips"].values
-        strips = [_xy(world, _fsl(arr[i].values, 2)) for i in range(len(arr)) if arr[i].is_valid]
-        scene.strips.append((path, strips, _colors(cells, "LineStrips2D:colors", len(strips), path)))
+        valid = [i for i in range(len(arr)) if arr[i].is_valid]
+        strips = [_xy(world, _fsl(arr[i].values, 2)) for i in valid]
+        colors = _colors(cells, "LineStrips2D:colors", len(arr), path)[valid]
+        radii = _floats(cells, "LineStrips2D:radii", len(arr), LINE_RADIUS)[valid]
+        scene.strips.append((path, strips, colors, radii))
+        mids = np.array([(s[(len(s) - 1) // 2] + s[len(s) // 2]) / 2 if len(s) else (np.nan, np.nan) for s in strips])
+        mids = mids.astype(np.float32).reshape(-1, 2)
+        _labels(scene, path, cells, "LineStrips2D", mids, colors, valid)
         for s in strips:
             if len(s):
                 scene.grow(s.min(axis=0), s.max(axis=0))
+
+
+LINE_RADIUS = -0.75  # 1.5 px wide lines without radii
+
+
+def _labels(scene: Scene2D, path: str, cells: dict, archetype: str, anchors, colors, rows=None) -> None:
+    """Label instance i at ``anchors[i]``; one label for many instances goes at their middle."""
+    texts = labels_of(cells, archetype)
+    if texts is None or len(anchors) == 0:
+        return
+    if rows is not None and len(texts) > 1:  # only some instances are drawn: their labels
+        texts = [texts[i].as_py() if i < len(texts) else None for i in rows]
+    if len(texts) == 1 and len(anchors) > 1:
+        finite = anchors[np.isfinite(anchors).all(axis=1)]
+        if len(finite) == 0:
+            return
+        anchors, colors = ((finite.min(axis=0) + finite.max(axis=0)) / 2)[None, :], colors[:1]
+    k = min(len(texts), len(anchors))
+    scene.labels.append((path, np.asarray(anchors[:k], np.float32), texts[:k], colors[:k]))
 
 
 def _arrows(scene: Scene2D, path: str, cells: dict, world: np.ndarray) -> None:
@@ -144,6 +175,8 @@ def _arrows(scene: Scene2D, path: str, cells: dict, world: np.ndarray) -> None:
         origins[: min(n, len(o))] = o[:n] if len(o) > 1 else o[0]
     tips = origins + vec
     colors = _colors(cells, "Arrows2D:colors", n, path)
+    radii = _floats(cells, "Arrows2D:radii", n, LINE_RADIUS)
+    _labels(scene, path, cells, "Arrows2D", _xy(world, origins + vec * 0.5), colors)
     back = -vec * 0.2
     side = np.c_[-back[:, 1], back[:, 0]] * 0.5
     strips, cols = [], []
@@ -153,6 +186,6 @@ def _arrows(scene: Scene2D, path: str, cells: dict, world: np.ndarray) -> None:
             _xy(world, np.array([tips[i] + back[i] + side[i], tips[i], tips[i] + back[i] - side[i]], np.float32))
         )
         cols += [colors[i], colors[i]]
-    scene.strips.append((path, strips, np.array(cols, dtype=np.uint8).reshape(-1, 4)))
+    scene.strips.append((path, strips, np.array(cols, dtype=np.uint8).reshape(-1, 4), np.repeat(radii, 2)))
     for s in strips:
         scene.grow(s.min(axis=0), s.max(axis=0))

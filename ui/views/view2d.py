@@ -10,6 +10,7 @@ import numpy as np
 from imgui_bundle import imgui
 
 from ..panels import PANEL_FLAGS, place, record_item
+from ..renderers import labels
 from .scene2d import Scene2D, build_scene2d, candidates
 
 BACKGROUND = 0xFF1F1A1A  # ABGR
@@ -31,6 +32,8 @@ class View2D:
         self._memo: dict = {}  # entity -> (what its primitives came from, primitives)
         self._paths_key: tuple | None = None
         self.textures: dict[str, tuple[tuple, object]] = {}  # entity -> (row id, texture)
+        self._canvas = (0.0, 0.0, 1.0, 1.0)  # screen x, y, w, h of the drawing area
+        self.labels_drawn: list = []  # (x, y, text, rgba) of the last frame's labels
 
     def _refresh(self, state, node) -> None:
         if state.store is None:
@@ -95,6 +98,7 @@ class View2D:
         dl = imgui.get_window_draw_list()
         dl.push_clip_rect(origin, imgui.ImVec2(origin.x + size[0], origin.y + size[1]), True)
         dl.add_rect_filled(origin, imgui.ImVec2(origin.x + size[0], origin.y + size[1]), BACKGROUND)
+        self._canvas = (origin.x, origin.y, size[0], size[1])
         self._draw_scene(dl, ox, oy, zoom, state.selected)
         dl.pop_clip_rect()
         if self.scene.bounds is None:
@@ -109,21 +113,36 @@ class View2D:
         for path, img, row_id in self.scene.images:
             tex = self._texture(path, img, row_id)
             dl.add_image(imgui.ImTextureRef(tex.glo), s((0, 0)), s((img.shape[1], img.shape[0])))
-        for path, strips, colors in self.scene.strips:
-            thick = 3.0 if path == selected else 1.5
+        def width(r, extra: float) -> float:  # radius (negative: UI pixels) -> line thickness
+            return max(float(-2.0 * r if r < 0 else 2.0 * r * zoom), 1.0) + extra
+
+        for path, strips, colors, radii in self.scene.strips:
+            extra = 1.5 if path == selected else 0.0
             for i, pts in enumerate(strips):
                 if len(pts) >= 2:
-                    dl.add_polyline([s(p) for p in pts], _u32(colors[min(i, len(colors) - 1)]), thick, 0)
-        for path, lo, hi, colors in self.scene.boxes:
-            thick = 3.0 if path == selected else 1.5
+                    dl.add_polyline([s(p) for p in pts], _u32(colors[i]), width(radii[i], extra), 0)
+        for path, lo, hi, colors, radii in self.scene.boxes:
+            extra = 1.5 if path == selected else 0.0
             for i in range(len(lo)):
-                dl.add_rect(s(lo[i]), s(hi[i]), _u32(colors[i]), 0.0, thick)
+                dl.add_rect(s(lo[i]), s(hi[i]), _u32(colors[i]), 0.0, width(radii[i], extra))
         for path, pos, colors, radii in self.scene.points:
             px = np.where(radii < 0, -radii, radii * zoom)
             for i in range(len(pos)):
                 dl.add_circle_filled(s(pos[i]), float(max(px[i], 1.0)), _u32(colors[i]))
                 if path == selected:
                     dl.add_circle(s(pos[i]), float(max(px[i], 1.0)) + 2, 0xFFFFFFFF)
+        self._draw_labels(dl, ox, oy, zoom)
+
+    def _draw_labels(self, dl, ox: float, oy: float, zoom: float) -> None:
+        if not self.scene.labels:
+            return
+        x0, y0, w, h = self._canvas
+        anchors = [
+            (ox + pos[:, 0] * zoom - x0, oy + pos[:, 1] * zoom - y0, np.isfinite(pos).all(axis=1), texts, colors)
+            for _, pos, texts, colors in self.scene.labels
+        ]
+        self.labels_drawn = labels.collect(anchors, (w, h))
+        labels.draw(dl, self.labels_drawn, (x0, y0), (w, h))
 
     # -- input -------------------------------------------------------------------------------------
     def _interact(self, state, node, origin, size) -> None:
@@ -169,7 +188,7 @@ class View2D:
                     best = (float(d[i]), path, i)
         if best is not None:
             return best[1], best[2]
-        for path, lo, hi, _ in reversed(self.scene.boxes):
+        for path, lo, hi, *_ in reversed(self.scene.boxes):
             inside = np.flatnonzero(((lo <= p) & (p <= hi)).all(axis=1))
             if len(inside):
                 return path, int(inside[-1])
