@@ -113,6 +113,7 @@ class View2D:
         for path, img, row_id in self.scene.images:
             tex = self._texture(path, img, row_id)
             dl.add_image(imgui.ImTextureRef(tex.glo), s((0, 0)), s((img.shape[1], img.shape[0])))
+
         def width(r, extra: float) -> float:  # radius (negative: UI pixels) -> line thickness
             return max(float(-2.0 * r if r < 0 else 2.0 * r * zoom), 1.0) + extra
 
