@@ -12,6 +12,7 @@ that does not split that way, a group that fails to decode or validate) goes the
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 from collections import deque
@@ -37,12 +38,14 @@ _CHUNK_HEADER = re.compile(
 )
 #: a record's body as stored: (codec or None, raw size, bytes)
 Source = tuple[str | None, int, pa.Buffer]
+#: a chunk schema parsed and validated once: (schema, parse_chunk's description)
+Parsed = tuple[pa.Schema, ChunkInfo]
 _I32X2 = struct.Struct("<Ii")
 _CONTINUATION = 0xFFFFFFFF
 #: bodies are decompressed in batches of this many stored bytes (or _DECOMPRESS_BATCH records)
 _DECOMPRESS_BYTES = 1 << 20
 _DECOMPRESS_BATCH = 256
-#: files from this size on decompress on a worker thread
+#: files from this size on decompress on a worker thread (with more than one CPU to run it)
 THREAD_MIN_BYTES = 1 << 20
 
 
@@ -88,14 +91,14 @@ class _GroupedLoader:
         self.stores: dict[str, TimelineStore] = {}
         self.refused: list[str] = []
         self.source = ""
-        #: key -> pending chunks: (batch, info) decoded, or (None, source, part, where) undecoded
+        #: key -> pending chunks: (batch, info) decoded, or (batch or None, source, part, where) undecoded
         self._groups: dict[tuple, list] = {}
         self._sizes: dict[tuple, int] = {}
         #: first timeline kind / component value type seen, per recording (and entity)
         self._kinds: dict[tuple[str, str], str] = {}
         self._types: dict[tuple[str, str, str], pa.DataType] = {}
         #: schema message bytes -> (schema, info), or None when they do not make a valid chunk schema
-        self._schemas: dict[bytes, tuple[pa.Schema, ChunkInfo] | None] = {}
+        self._schemas: dict[bytes, Parsed | None] = {}
         #: (recording, schema bytes) already found to agree with what was seen first
         self._agreed: set[tuple[str, bytes]] = set()
 
@@ -161,13 +164,14 @@ class _GroupedLoader:
         decodes on its own, independently of how ``body`` was decompressed.
         """
         split = _split_body(body)
-        parsed = None
+        parsed = first = None
         if split is not None:
             schema_bytes, part = split
             parsed = self._schemas.get(schema_bytes, False)
             if parsed is False:
                 try:
-                    parsed = self._schemas[schema_bytes] = _parse_schema(schema_bytes, part)
+                    parsed, first = _parse_schema(schema_bytes, part)
+                    self._schemas[schema_bytes] = parsed
                 except _BadBatch:  # the schema is not judged on a chunk that does not decode
                     parsed = None
         if parsed is None:  # not the usual layout: decoded and validated alone
@@ -182,9 +186,9 @@ class _GroupedLoader:
                 return
             self._agreed.add(agreed)  # what is seen first never changes: it agrees from now on
         if part.size >= self.SMALL_BYTES:
-            self._flush_raw(recording_id, schema, info, [(None, source, part, where)])
+            self._flush_raw(recording_id, schema, info, [(first, source, part, where)])
             return
-        self._pend(("raw", recording_id, schema_bytes), (None, source, part, where), part.size)
+        self._pend(("raw", recording_id, schema_bytes), (first, source, part, where), part.size)
 
     def _add_decoded(self, recording_id: str, source: Source, where: int) -> None:
         try:
@@ -197,7 +201,7 @@ class _GroupedLoader:
     def _flush_raw(self, recording_id: str, schema: pa.Schema, info: ChunkInfo, group: list) -> None:
         """Decode a group of same-schema bodies as one chunk; on any failure, chunk by chunk."""
         try:
-            batches = [_read_batch(item[2], schema) for item in group]
+            batches = [item[0] or _read_batch(item[2], schema) for item in group]
             merged = batches[0] if len(batches) == 1 else pa.concat_batches(batches)
             _check_rows(merged)
             self._store(recording_id).insert(merged, info)
@@ -251,24 +255,25 @@ class _BadBatch(Exception):
     """The record-batch message a schema was to be judged on does not decode."""
 
 
-def _parse_schema(schema_bytes: bytes, part: pa.Buffer) -> tuple[pa.Schema, ChunkInfo] | None:
-    """A schema message -> (schema, chunk info), or None when it is not a plain chunk schema: validated
-    as ``parse_chunk`` does, less the per-row checks, on a zero-row slice of the batch in ``part``."""
+def _parse_schema(schema_bytes: bytes, part: pa.Buffer) -> tuple[Parsed | None, pa.RecordBatch | None]:
+    """A schema message -> ((schema, chunk info), the batch in ``part``), or (None, None) when it is not
+    a plain chunk schema: validated as ``parse_chunk`` does, less the per-row checks (on a zero-row
+    slice of the batch)."""
     try:
         msg = ipc.read_message(pa.py_buffer(schema_bytes))
         if msg.type != "schema" or msg.body.size:
-            return None
+            return None, None
         schema = ipc.read_schema(msg)
     except (pa.ArrowException, OSError, ValueError, TypeError, MemoryError):
-        return None
+        return None, None
     try:  # (a dictionary-encoded field needs a dictionary message before the batch: refused here)
-        empty = _read_batch(part, schema).slice(0, 0)
+        batch = _read_batch(part, schema)
     except (_wire.WireError, pa.ArrowException, OSError, ValueError, TypeError, MemoryError) as exc:
         raise _BadBatch(str(exc)) from None
     try:
-        return schema, parse_chunk(empty)
+        return (schema, parse_chunk(batch.slice(0, 0))), batch
     except (ChunkError, ValueError, TypeError):
-        return None
+        return None, None
 
 
 def _check_rows(batch: pa.RecordBatch) -> None:
@@ -339,7 +344,8 @@ def load_file(loader: _GroupedLoader, reader: RrdReader, app_ids: dict[str, str]
     """
     pending: list[tuple[str, Source, int]] = []
     inflight: deque[Future] = deque()
-    pool = ThreadPoolExecutor(1, thread_name_prefix="rrd-load") if reader.size >= THREAD_MIN_BYTES else None
+    threaded = reader.size >= THREAD_MIN_BYTES and _cpus() > 1
+    pool = ThreadPoolExecutor(1, thread_name_prefix="rrd-load") if threaded else None
 
     def consume(results: list) -> None:
         for recording_id, data, source, where in results:
@@ -401,6 +407,13 @@ def _read_records(loader, reader, app_ids, pending, submit) -> None:
             app_ids.setdefault(msg.recording_id, msg.application_id)
         elif isinstance(msg, _wire.ChunkMsg) and msg.store_kind == "recording":
             loader.add(msg.recording_id, msg.batch)
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _is_chunk(head: bytes) -> bool:

@@ -214,8 +214,9 @@ def load_recording(
     """Load one .rrd file, or several files of one recording (merged).
 
     Files holding several recordings need ``recording_id=``. A truncated file loads every complete
-    message, warns, and sets ``complete=False``; chunks that fail validation are refused (warned;
-    raised in strict mode).
+    message, warns, and sets ``complete=False``; chunks that fail to decode or validate are refused
+    alone (warned; raised in strict mode). Rows met twice (the same file given twice, resent
+    chunks) are stored once (``store.duplicate_rows`` counts the others).
     """
     paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
     if not paths:
