@@ -3,6 +3,8 @@
 Each segment is one instance of a 4-vertex triangle strip expanded in the vertex shader to a
 screen-aligned quad: core-profile OpenGL draws ``glLineWidth`` > 1 as 1 px on most drivers.
 Radii work as for points: positive = world units (shrinking with distance), negative = UI pixels.
+A batch whose lines are all 1 px (no radii: the grid, most wireframes) keeps the cheaper GL_LINES
+path (about half the cost per segment on llvmpipe).
 """
 
 from __future__ import annotations
@@ -54,6 +56,20 @@ void main() {
     gl_Position = p;
     vec4 c = end == 0 ? in_c0 : in_c1;
     v_color = lit ? mix(c, vec4(1.0), 0.5) : c;
+}
+"""
+
+THIN_VERTEX = """
+#version 330 core
+uniform mat4 view_proj;
+uniform ivec2 highlight;  // [first, end) vertices of the selected entity
+in vec3 in_pos;
+in vec4 in_color;
+out vec4 v_color;
+void main() {
+    gl_Position = view_proj * vec4(in_pos, 1.0);
+    bool lit = gl_VertexID >= highlight.x && gl_VertexID < highlight.y;
+    v_color = lit ? mix(in_color, vec4(1.0), 0.5) : in_color;
 }
 """
 
@@ -119,19 +135,25 @@ class LinesRenderer:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.prog = ctx.program(vertex_shader=VERTEX, fragment_shader=FRAGMENT)
+        self.thin_prog = ctx.program(vertex_shader=THIN_VERTEX, fragment_shader=FRAGMENT)
         self.vao = None
         self.buffers: list = []
         self.count = 0  # vertices (two per segment)
+        self.thin = True  # every line 1 px wide: drawn as GL_LINES
 
     def upload(self, positions: np.ndarray, colors: np.ndarray, radii: np.ndarray | None = None) -> None:
         self.release_buffers()
         self.count = len(positions) - len(positions) % 2
         if self.count == 0:
             return
-        if radii is None:
-            radii = np.full(self.count, DEFAULT_LINE_RADIUS, dtype=np.float32)
+        radii = None if radii is None else np.asarray(radii[: self.count], dtype=np.float32)
+        self.thin = radii is None or bool(np.all((radii < 0) & (radii >= -0.5)))
         pos = self.ctx.buffer(np.ascontiguousarray(positions[: self.count], dtype=np.float32).tobytes())
         col = self.ctx.buffer(np.ascontiguousarray(colors[: self.count], dtype=np.uint8).tobytes())
+        if self.thin:
+            self.buffers = [pos, col]
+            self.vao = self.ctx.vertex_array(self.thin_prog, [(pos, "3f", "in_pos"), (col, "4f1", "in_color")])
+            return
         rad = self.ctx.buffer(np.ascontiguousarray(radii[: self.count], dtype=np.float32).tobytes())
         self.buffers = [pos, col, rad]
         self.vao = self.ctx.vertex_array(
@@ -148,6 +170,11 @@ class LinesRenderer:
             return
         import moderngl
 
+        if self.thin:
+            self.thin_prog["view_proj"].write(view_proj.T.astype("f4").tobytes())
+            self.thin_prog["highlight"].value = tuple(int(v) for v in highlight)
+            self.vao.render(moderngl.LINES, vertices=self.count)
+            return
         self.prog["view_proj"].write(view_proj.T.astype("f4").tobytes())
         self.prog["highlight"].value = tuple(int(v) for v in highlight)
         self.prog["viewport"].value = (float(size[0]), float(size[1]))
@@ -164,3 +191,4 @@ class LinesRenderer:
     def release(self) -> None:
         self.release_buffers()
         self.prog.release()
+        self.thin_prog.release()
