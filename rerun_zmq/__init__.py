@@ -53,6 +53,7 @@ from ._script import script_add_args as script_add_args
 from ._script import script_setup as script_setup
 from ._script import script_teardown as script_teardown
 from ._sinks import MemorySink as MemoryRecording
+from .archetypes import AnnotationContext as AnnotationContext
 from .archetypes import AnyValues as AnyValues
 from .archetypes import Archetype as Archetype
 from .archetypes import Arrows2D as Arrows2D
@@ -82,8 +83,11 @@ from .archetypes import Transform3D as Transform3D
 from .archetypes import ViewCoordinates as ViewCoordinates
 from .archetypes._base import ComponentBatch as ComponentBatch
 from .archetypes._base import ComponentColumn as ComponentColumn
+from .components import Radius as Radius
 from .datatypes import Angle as Angle
+from .datatypes import AnnotationInfo as AnnotationInfo
 from .datatypes import Box2DFormat as Box2DFormat
+from .datatypes import ClassDescription as ClassDescription
 from .datatypes import FillMode as FillMode
 from .datatypes import MediaType as MediaType
 from .datatypes import Quaternion as Quaternion
@@ -107,6 +111,8 @@ def __getattr__(name: str):
 
 __all__ = [
     "Angle",
+    "AnnotationContext",
+    "AnnotationInfo",
     "AnyValues",
     "Archetype",
     "Arrows2D",
@@ -116,6 +122,7 @@ __all__ = [
     "Box2DFormat",
     "Boxes2D",
     "Boxes3D",
+    "ClassDescription",
     "Clear",
     "ComponentBatch",
     "ComponentColumn",
@@ -132,6 +139,7 @@ __all__ = [
     "Points2D",
     "Points3D",
     "Quaternion",
+    "Radius",
     "RecordingStream",
     "RerunZmqWarning",
     "RotationAxisAngle",

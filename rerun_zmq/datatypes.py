@@ -1,4 +1,4 @@
-"""Small value types used as archetype inputs: rotations, angles, enumerations."""
+"""Small value types used as archetype inputs: rotations, angles, enumerations, annotation classes."""
 
 from __future__ import annotations
 
@@ -164,10 +164,79 @@ for _name, _mime in {
     setattr(MediaType, _name, MediaType(_mime))
 
 
+class AnnotationInfo:
+    """A class or keypoint of an ``AnnotationContext``: an id with an optional label and color.
+
+    Kept as given; ``rr.AnnotationContext`` checks the values (so bad input follows the SDK's
+    warn-or-raise policy instead of failing here).
+    """
+
+    __slots__ = ("id", "label", "color")
+
+    def __init__(self, id: int, label: str | None = None, color: Any = None) -> None:  # noqa: A002
+        self.id = id
+        self.label = label
+        self.color = color
+
+    def __repr__(self) -> str:
+        return f"AnnotationInfo(id={self.id!r}, label={self.label!r}, color={self.color!r})"
+
+
+class KeypointPair:
+    """Two keypoint ids of one class joined by a line (``ClassDescription.keypoint_connections``)."""
+
+    __slots__ = ("keypoint0", "keypoint1")
+
+    def __init__(self, keypoint0: int, keypoint1: int) -> None:
+        self.keypoint0 = keypoint0
+        self.keypoint1 = keypoint1
+
+    def __repr__(self) -> str:
+        return f"KeypointPair({self.keypoint0!r}, {self.keypoint1!r})"
+
+
+class ClassDescription:
+    """A class (``info``) with its keypoints' annotations and the keypoint pairs drawn as lines.
+
+    ``info`` and each keypoint annotation: an ``AnnotationInfo`` or an ``(id, label[, color])``
+    tuple; each connection: a ``KeypointPair`` or an ``(id0, id1)`` pair.
+    """
+
+    __slots__ = ("info", "keypoint_annotations", "keypoint_connections")
+
+    def __init__(self, *, info: Any, keypoint_annotations: Any = None, keypoint_connections: Any = None) -> None:
+        self.info = info
+        self.keypoint_annotations = [] if keypoint_annotations is None else keypoint_annotations
+        self.keypoint_connections = [] if keypoint_connections is None else keypoint_connections
+
+    def __repr__(self) -> str:
+        return (
+            f"ClassDescription(info={self.info!r}, keypoint_annotations={self.keypoint_annotations!r}, "
+            f"keypoint_connections={self.keypoint_connections!r})"
+        )
+
+
+class ClassDescriptionMapElem:
+    """A ``ClassDescription`` keyed by ``class_id`` (the id wins over the description's own)."""
+
+    __slots__ = ("class_id", "class_description")
+
+    def __init__(self, class_id: int, class_description: Any) -> None:
+        self.class_id = class_id
+        self.class_description = class_description
+
+    def __repr__(self) -> str:
+        return f"ClassDescriptionMapElem(class_id={self.class_id!r}, class_description={self.class_description!r})"
+
+
 __all__ = [
     "Angle",
+    "AnnotationInfo",
     "Box2DFormat",
+    "ClassDescription",
+    "ClassDescriptionMapElem",
     "FillMode",
+    "KeypointPair",
     "MediaType",
     "Quaternion",
     "RotationAxisAngle",

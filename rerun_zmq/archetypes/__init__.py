@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._base import Archetype as Archetype
+from .annotation_context import AnnotationContext as AnnotationContext
 from .any_values import AnyValues as AnyValues
 from .arrows2d import Arrows2D as Arrows2D
 from .arrows3d import Arrows3D as Arrows3D
@@ -31,6 +32,7 @@ from .transform3d import Transform3D as Transform3D
 from .view_coordinates import ViewCoordinates as ViewCoordinates
 
 __all__ = [
+    "AnnotationContext",
     "AnyValues",
     "Archetype",
     "Arrows2D",
