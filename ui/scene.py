@@ -17,6 +17,7 @@ import pyarrow as pa
 from rerun_zmq._components import unpack_colors
 from rerun_zmq._entity_path import parent_paths
 
+from .annotations import ANNOTATIONS, AnnotationResolver, annotated_colors, annotated_labels, instance_ids
 from .state import AppState
 
 DEFAULT_POINT_RADIUS = -2.0  # negative: UI pixels, as Rerun does
@@ -58,7 +59,8 @@ def _fsl(values: pa.Array, width: int) -> np.ndarray:
 
 
 def _colors(cells: dict, key: str, n: int, path: str) -> np.ndarray:
-    """Colors of ``key`` ("Archetype:colors"); without them the class ids' colors, else the entity's."""
+    """Colors of ``key`` ("Archetype:colors"); without them the annotation context's colors of the
+    class/keypoint ids, else a stable color per class id, else the entity's."""
     out = np.empty((n, 4), dtype=np.uint8)
     out[:] = auto_color(path)
     if not n:
@@ -66,20 +68,27 @@ def _colors(cells: dict, key: str, n: int, path: str) -> np.ndarray:
     cell = cells.get(key)
     if cell is not None and len(cell.values):
         return _broadcast(out, unpack_colors(cell.values))
-    ids = cells.get(key.split(":", 1)[0] + ":class_ids")
+    archetype = key.split(":", 1)[0]
+    ids = cells.get(archetype + ":class_ids")
     if ids is not None and len(ids.values):
-        return _broadcast(out, class_colors(ids.values.to_numpy(zero_copy_only=False)))
+        _broadcast(out, class_colors(ids.values.to_numpy(zero_copy_only=False)))
+    ann = cells.get(ANNOTATIONS)
+    if ann is not None:
+        classes, keypoints = instance_ids(cells, archetype, n)
+        if classes is not None:
+            annotated_colors(ann, classes, keypoints, out)
     return out
 
 
-def labels_of(cells: dict, archetype: str) -> pa.Array | None:
-    """The ``labels`` of ``archetype`` unless absent, empty or ``show_labels`` is false."""
+def labels_of(cells: dict, archetype: str) -> pa.Array | list | None:
+    """The ``labels`` of ``archetype`` unless ``show_labels`` is false; without labels, the class
+    (or keypoint) labels of the annotation context, if it gives any."""
     show = cells.get(f"{archetype}:show_labels")
     if show is not None and len(show.values) and show.values[0].as_py() is False:
         return None
     cell = cells.get(f"{archetype}:labels")
     if cell is None or len(cell.values) == 0:
-        return None
+        return annotated_labels(cells, archetype)
     return cell.values
 
 
@@ -300,11 +309,12 @@ def build_scene(state: AppState, keep=None, memo: EntityMemo | None = None, orig
     base = origin_frame(state, origin)
     if memo is not None:  # a moving origin re-bases everything: its frame is part of the key
         memo.reset_if_stale((id(st), state.generation, timeline, None if base is None else base.tobytes()))
+    resolver = AnnotationResolver(st, timeline, t)
     for path in st.entity_paths():
         if not state.is_visible(path) or (keep is not None and not keep(path)):
             continue
         if memo is None:
-            _build_entity(state, scene, path, timeline, t, base)
+            _build_entity(state, scene, path, timeline, t, base, resolver)
             continue
         if not memo.drawable(st, path):
             continue
@@ -312,7 +322,7 @@ def build_scene(state: AppState, keep=None, memo: EntityMemo | None = None, orig
         part = memo.parts.get(path) if settled else None
         if part is None:
             part = Scene()
-            if not _build_entity(state, part, path, timeline, t, base):
+            if not _build_entity(state, part, path, timeline, t, base, resolver):
                 continue
             if settled:
                 memo.parts[path] = part
@@ -321,7 +331,13 @@ def build_scene(state: AppState, keep=None, memo: EntityMemo | None = None, orig
 
 
 def _build_entity(
-    state: AppState, scene: Scene, path: str, timeline: str | None, t, base: np.ndarray | None = None
+    state: AppState,
+    scene: Scene,
+    path: str,
+    timeline: str | None,
+    t,
+    base: np.ndarray | None = None,
+    resolver: AnnotationResolver | None = None,
 ) -> bool:
     """Add ``path``'s drawable archetypes at ``t`` to ``scene``; False if it could not be drawn."""
     from .renderers import ARCHETYPE_BUILDERS
@@ -337,6 +353,7 @@ def _build_entity(
     if not builders:
         return True
     try:
+        cells = (resolver or AnnotationResolver(st, timeline, t)).attach(path, cells)
         world = st.world_transform(path, timeline, t)
         if base is not None:
             world = base @ world

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scene import DEFAULT_POINT_RADIUS, Scene, _apply, _colors, _floats, _fsl, labels_of, world_radii
+from ..annotations import keypoint_segments
+from ..scene import (
+    DEFAULT_LINE_RADIUS,
+    DEFAULT_POINT_RADIUS,
+    Scene,
+    _apply,
+    _colors,
+    _floats,
+    _fsl,
+    labels_of,
+    world_radii,
+)
 
 POSITIONS = "Points3D:positions"
 
@@ -50,6 +61,12 @@ def build(scene: Scene, path: str, cells: dict, world: np.ndarray) -> None:
     scene.points.add(path, pts, colors, radii)
     scene.add_labels(path, labels_of(cells, "Points3D"), pts, colors)
     scene._grow(path, pts)
+    skeleton = keypoint_segments(cells, "Points3D", pts, colors)
+    if skeleton is not None:  # the annotation context's keypoint connections, as 1 px lines
+        segs, cols, firsts = skeleton
+        k = len(segs)
+        radii = np.full(2 * k, DEFAULT_LINE_RADIUS, np.float32)
+        scene.lines.add(path, segs.reshape(-1, 3), np.repeat(cols, 2, axis=0), radii, np.repeat(firsts, 2))
 
 
 class PointsRenderer:

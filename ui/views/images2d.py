@@ -1,8 +1,9 @@
 """Image-like components -> (h, w, 4) uint8 RGBA for the 2D view.
 
 ``Image`` (L/RGB/RGBA, floats scaled from [0, 1], wider integers shifted down), ``DepthImage``
-(grayscale over its finite range, near = bright), ``SegmentationImage`` (a stable color per class
-id, 0 transparent) and ``EncodedImage`` (PNG/JPEG... via Pillow, when installed).
+(grayscale over its finite range, near = bright), ``SegmentationImage`` (the annotation context's
+class colors, else a stable color per class id, 0 transparent) and ``EncodedImage`` (PNG/JPEG...
+via Pillow, when installed).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import io
 
 import numpy as np
 
+from ..annotations import ANNOTATIONS, Annotations, segmentation_table
 from ..scene import auto_color
 
 _DTYPES = {"uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64", "float16", "float32", "float64"}
@@ -61,11 +63,14 @@ def depth_image(img: np.ndarray) -> np.ndarray:
     return out
 
 
-def segmentation_image(img: np.ndarray) -> np.ndarray:
+def _class_color(i: int) -> np.ndarray:
+    return auto_color(f"class {i}") if i != 0 else np.zeros(4, np.uint8)
+
+
+def segmentation_image(img: np.ndarray, annotations: Annotations | None = None) -> np.ndarray:
     ids = img[..., 0].astype(np.int64)
     uniq, inverse = np.unique(ids, return_inverse=True)
-    table = np.array([auto_color(f"class {i}") if i != 0 else (0, 0, 0, 0) for i in uniq], dtype=np.uint8)
-    return table[inverse.reshape(ids.shape)]
+    return segmentation_table(annotations, uniq, _class_color)[inverse.reshape(ids.shape)]
 
 
 def encoded_image(cells: dict) -> np.ndarray | None:
@@ -93,10 +98,14 @@ def decode(cells: dict, kind: str) -> np.ndarray | None:
     if kind == "DepthImage":
         return depth_image(raw)
     if kind == "SegmentationImage":
-        return segmentation_image(raw)
+        return segmentation_image(raw, cells.get(ANNOTATIONS))
     return color_image(raw)
 
 
 def row_id(cells: dict, kind: str):
+    """What an image's texture is cached by: its row (and, for segmentation, the context's row)."""
     cell = cells.get("EncodedImage:blob" if kind == "EncodedImage" else f"{kind}:buffer")
-    return cell.row_id if cell is not None else None
+    if cell is None:
+        return None
+    ann = cells.get(ANNOTATIONS) if kind == "SegmentationImage" else None
+    return cell.row_id if ann is None else (cell.row_id, ann.key())

@@ -1,7 +1,8 @@
 """The 2D scene of one view at the cursor: points, boxes, line strips and images, in view units.
 
-Positions go through the entity's world transform (its x/y part). Colors fall back to the class
-ids' colors, then to the same per-entity color as 3D; radii below zero are UI pixels, as in Rerun
+Positions go through the entity's world transform (its x/y part). Colors fall back to the annotation
+context's colors of the class/keypoint ids (``ui/annotations.py``), then a stable color per class
+id, then the same per-entity color as 3D; radii below zero are UI pixels, as in Rerun
 (line strips, box edges and arrows too).
 """
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from ..annotations import ANNOTATIONS, AnnotationResolver, keypoint_segments
 from ..scene import _colors, _floats, _fsl, labels_of
 from . import images2d
 
@@ -65,6 +67,7 @@ def build_scene2d(state, paths: list[str], memo: dict | None = None) -> Scene2D:
     if st is None:
         return scene
     tl, t = state.time.timeline, state.time.cursor
+    resolver = AnnotationResolver(st, tl, t)
     fresh: dict = {}
     for path in paths:
         cells = st.latest_at(path, tl, t)
@@ -74,6 +77,9 @@ def build_scene2d(state, paths: list[str], memo: dict | None = None) -> Scene2D:
         try:
             world = st.world_transform(path, tl, t)
             key = (tuple(sorted((k, c.row_id, c.time) for k, c in cells.items())), world.tobytes())
+            cells = resolver.attach(path, cells)
+            if ANNOTATIONS in cells:
+                key += (cells[ANNOTATIONS].key(),)
             got = memo.get(path) if memo is not None else None
             if got is not None and got[0] == key:
                 part = got[1]
@@ -115,6 +121,10 @@ def _add(scene: Scene2D, path: str, cells: dict, world: np.ndarray) -> None:
         colors = _colors(cells, "Points2D:colors", n, path)
         scene.points.append((path, pos, colors, _floats(cells, "Points2D:radii", n, -2.5)))
         _labels(scene, path, cells, "Points2D", pos, colors)
+        skeleton = keypoint_segments(cells, "Points2D", pos, colors)
+        if skeleton is not None:  # the annotation context's keypoint connections
+            segs, cols, _ = skeleton
+            scene.strips.append((path, list(segs), cols, np.full(len(segs), LINE_RADIUS, np.float32)))
         if n:
             scene.grow(pos.min(axis=0), pos.max(axis=0))
     if "Boxes2D:half_sizes" in cells:
