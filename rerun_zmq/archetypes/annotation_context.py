@@ -7,7 +7,7 @@ context logged on the entity itself or its nearest ancestor that has one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 import numpy as np
@@ -77,6 +77,12 @@ def _pair(value: Any) -> dict:
 
 
 def _items(value: Any, what: str) -> Sequence:
+    """A sequence of items; a set (e.g. MediaPipe's ``POSE_CONNECTIONS``) in sorted order."""
+    if isinstance(value, Set):
+        try:
+            return sorted(value)
+        except TypeError:
+            return list(value)
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence | np.ndarray):
         raise TypeError(f"expected {what} as a sequence, got {type(value).__name__}")
     return value

@@ -74,6 +74,12 @@ FORMS = [
     ),
     ([rr.datatypes.ClassDescriptionMapElem(class_id=6, class_description=(99, "six"))], [klass(6, "six")]),
     ([rr.datatypes.ClassDescription(info=(1, "a"))], [klass(1, "a")]),
+    (  # MediaPipe style: keypoint connections as a frozenset
+        rr.ClassDescription(
+            info=rr.AnnotationInfo(id=1, label="Person"), keypoint_connections=frozenset({(1, 2), (0, 1)})
+        ),
+        [klass(1, "Person", pairs=[(0, 1), (1, 2)])],
+    ),
 ]
 
 
