@@ -52,6 +52,7 @@ def _id(value: Any, what: str) -> int:
 
 def _info(value: Any) -> dict:
     """An ``AnnotationInfo``-like -> ``{"id", "label", "color"}`` (label/color may be None)."""
+    ident: Any
     if isinstance(value, AnnotationInfo):
         ident, label, color = value.id, value.label, value.color
     elif isinstance(value, int | np.integer) and not isinstance(value, bool):
@@ -76,7 +77,7 @@ def _pair(value: Any) -> dict:
     return {"keypoint0": _id(a, "a keypoint id"), "keypoint1": _id(b, "a keypoint id")}
 
 
-def _items(value: Any, what: str) -> Sequence:
+def _items(value: Any, what: str) -> Sequence | np.ndarray:
     """A sequence of items; a set (e.g. MediaPipe's ``POSE_CONNECTIONS``) in sorted order."""
     if isinstance(value, Set):
         try:
