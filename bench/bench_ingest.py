@@ -1,6 +1,6 @@
 """Ingest benchmarks: small log calls, 1M-point frames, idle CPU, shards; side by side with rerun-sdk.
 
-    python bench/bench_ingest.py [--quick] [--no-rerun]
+    python bench/bench_ingest.py [--quick] [--no-rerun] [--only N]
 
 1. 4 producers x 25,000 small log calls (a Scalars row each) into ``rerun-zmq serve``, timed until
    every row is acknowledged (``rr.flush``), vs the same script with ``import rerun as rr`` into
@@ -243,9 +243,14 @@ def main() -> int:
     ap.add_argument("--no-rerun", action="store_true")
     ap.add_argument("--no-shards", action="store_true")
     ap.add_argument("--repeats", type=int, default=3, help="best of N (the machine may be shared)")
+    ap.add_argument("--only", type=int, choices=(1, 2, 3, 4), help="run only this section")
     a = ap.parse_args()
     producers, rows = 4, 25_000
     frames, points = (5, 1_000_000) if a.quick else (20, 1_000_000)
+    if a.only == 2:
+        print("2. 1M-point frames")
+        bench_big(frames, points, a.repeats)
+        return 0
     print(f"1. {producers} producers x {rows:,} small log calls, until acknowledged (best of {a.repeats})")
     ours_runs, theirs_runs = [], []
     for _ in range(a.repeats):

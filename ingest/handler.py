@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from rerun_zmq import _wire
+from rerun_zmq import _wire, _wire_buffers
 from rerun_zmq._chunk import ChunkError, ChunkInfo, parse_chunk
 from rerun_zmq._wire import ChunkMsg, Hello, Kind, WireError
 
@@ -45,7 +45,7 @@ def header_fields(header: bytes) -> tuple[Kind, dict]:
         raise BadHeaderError(str(exc)) from None
     try:
         small = json.loads(header[_HEAD_SIZE:])
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadHeaderError(f"header metadata is not valid JSON: {exc}") from None
     if not isinstance(small, dict):
         raise BadHeaderError("header metadata must be a JSON object")
@@ -85,11 +85,15 @@ def parse_chunk_msg(p: Producer, small: dict, frames: list) -> tuple[ChunkMsg, C
         raise UnknownProducerError("CHUNK before HELLO on this connection; say HELLO and resend", seq)
     recording_id = _str_field(small, "recording_id")
     store_kind = _str_field(small, "store_kind", required=False, default="recording")
-    if len(frames) != 2:
+    layout = small.get(_wire_buffers.LAYOUT)
+    if layout is None and len(frames) != 2:
         raise ProtocolViolation(f"CHUNK takes exactly one body frame, got {len(frames) - 1}", seq)
     try:
-        batch = _wire.batch_from_bytes(frames[1])
-        batch.validate(full=True)
+        if layout is not None:  # the "buffers" form: rebuilt over the frames and fully validated
+            batch = _wire.batch_from_frames(layout, frames[1:])
+        else:
+            batch = _wire.batch_from_bytes(frames[1])
+            batch.validate(full=True)
     except WireError as exc:
         raise BadArrowError(str(exc), seq) from None
     except (pa.ArrowInvalid, pa.ArrowException, ValueError) as exc:

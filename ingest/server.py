@@ -23,7 +23,7 @@ from collections import Counter
 import zmq
 import zmq.asyncio
 
-from rerun_zmq import _wire
+from rerun_zmq import _wire, _wire_buffers
 from rerun_zmq._rrd import RrdWriter
 from rerun_zmq._wire import Ack, Bye, ChunkMsg, Credit, Dropped, Error, Event, Kind, Message
 
@@ -41,6 +41,8 @@ DRAIN_MESSAGES = 512
 PROBE_EVERY = 5.0
 DRAIN_BYTES = 256 << 20
 _LOGGED_PER_CODE = 20
+#: CHUNK body forms this ingest reads (``ingest_info``): one IPC stream frame, or Arrow buffers as frames
+BODY_FORMS = ["ipc", _wire_buffers.FORM]
 
 
 class Server:
@@ -322,7 +324,7 @@ class Server:
             log.info("producer %s connected (application %s, recording %s)", hello.producer_id,
                      hello.application_id, hello.recording_id)
         info = {"max_message_bytes": self.config.max_message_bytes, "credit_bytes": self.config.credit_bytes,
-                "resume_seq": p.done_seq}
+                "resume_seq": p.done_seq, "body_forms": BODY_FORMS}
         self._send(p.identity, Event(0, "ingest_info", info))
         self._send(p.identity, Ack(p.done_seq, p.rows, p.bytes))
         self._send(p.identity, Credit(self.config.credit_bytes))
@@ -341,7 +343,10 @@ class Server:
             rows = self.shards.insert(msg.recording_id, msg.batch, info, msg.seq, targets=targets,
                                       producer=p, size=size, frames=body)
             if self._saver is not None:
-                self._saver.write_frames(body, msg)
+                if len(body) == 2:
+                    self._saver.write_frames(body, msg)
+                else:  # files keep the one-frame IPC body: the "buffers" form is re-encoded (one copy)
+                    self._saver.write(msg)
         except RejectedMessage:
             raise
         except Exception as exc:  # noqa: BLE001 - a store/--save bug: refuse this seq, keep acking the rest

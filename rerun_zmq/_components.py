@@ -38,10 +38,28 @@ def _shape_of(value: Any) -> str:
         return "a ragged nesting"
 
 
+#: numeric arrays at least this big are copied into Arrow's memory pool (see ``_pooled_copy``)
+_POOLED_BYTES = 1 << 20
+
+
+def _pooled_copy(value: np.ndarray, dtype: type) -> np.ndarray:
+    """A copy of ``value`` as ``dtype`` in memory from Arrow's pool. Its allocator keeps freed pages
+    mapped, so a big per-frame copy (a 1M-point cloud: 12 MB) costs a memcpy; a fresh numpy
+    allocation of that size page-faults on every frame once the process's heap is fragmented."""
+    out_dtype = np.dtype(dtype)
+    buf = pa.allocate_buffer(value.size * out_dtype.itemsize)
+    out = np.frombuffer(buf, dtype=out_dtype, count=value.size).reshape(value.shape)
+    np.copyto(out, value, casting="unsafe")  # the casts np.array(value, dtype) makes
+    return out
+
+
 def _numbers(value: Any, dtype: type | None, what: str) -> np.ndarray:
     """``np.array(value, dtype)`` that reports non-numeric or ragged input clearly."""
     if isinstance(value, str | bytes):
         raise TypeError(f"expected {what}, got {type(value).__name__}")
+    if (dtype is not None and isinstance(value, np.ndarray) and value.dtype.kind in "biuf"
+            and value.size * np.dtype(dtype).itemsize >= _POOLED_BYTES):
+        return _pooled_copy(value, dtype)
     try:
         return np.array(value, dtype=dtype)
     except (ValueError, TypeError, OverflowError):

@@ -30,7 +30,7 @@ from typing import Literal
 
 import zmq
 
-from . import _wire
+from . import _wire, _wire_buffers
 from ._errors import warn_user
 from ._net_addr import parse_addr
 from ._net_curve import _curve_keys
@@ -56,6 +56,9 @@ class _Out:
     #: sent at least once (the ingest may hold it even if it never acknowledged it)
     sent: bool = False
     dropped: bool = False
+    #: ``frames`` are in the "buffers" body form (``msg`` is kept: an ingest that does not read that
+    #: form gets it re-encoded; the frames are views of the batch, so keeping it costs no memory)
+    buffers: bool = False
 
 
 @dataclasses.dataclass
@@ -123,6 +126,8 @@ class NetworkSink:
         self._hello_at = 0.0
         self._next_seq = 1
         self._max_message = 1 << 62
+        #: the ingest reads the "buffers" body form (big chunks sent without copying; ``ingest_info``)
+        self._buffers_ok = False
         self._drop_report = [0, 0]
         self._last_warn = 0.0
         self._ping = False
@@ -383,20 +388,32 @@ class NetworkSink:
         with self._cv:
             todo = [o for o in itertools.islice(self._unsent, 0, n) if o.frames is None]
         for out in todo:
-            frames = _wire.encode(out.msg)
-            exact = sum(len(memoryview(f)) for f in frames)
-            with self._cv:
-                if not out.dropped:
-                    self._queued_bytes += exact - out.size
-                out.frames, out.msg, out.size = frames, None, exact
+            self._encode(out, self._buffers_ok)
         with self._cv:
             return any(o.frames is None for o in itertools.islice(self._unsent, 0, n))
+
+    def _encode(self, out: _Out, buffers: bool) -> None:
+        """Encode ``out`` outside the lock (``_encode_ahead``)."""
+        frames = _wire.encode(out.msg, buffers=buffers)
+        with self._cv:
+            self._set_frames(out, frames)
+
+    def _set_frames(self, out: _Out, frames: list) -> None:
+        """Called with the lock held."""
+        exact = sum(len(memoryview(f)) for f in frames)
+        if not out.dropped:
+            self._queued_bytes += exact - out.size
+        out.frames, out.size, out.buffers = frames, exact, len(frames) > 2
+        if not out.buffers:
+            out.msg = None
 
     def _send_chunks(self, sock: zmq.Socket) -> None:
         while self._unsent:
             out = self._unsent[0]
             if out.frames is None:
                 return
+            if out.buffers and not self._buffers_ok:  # encoded for an ingest that read it; this one does not
+                self._set_frames(out, _wire.encode(out.msg))
             if out.size > self._max_message:  # queued before the ingest told us its limit
                 self._unsent.popleft()
                 self._queued_bytes -= out.size
@@ -448,6 +465,8 @@ class NetworkSink:
             limit = msg.params.get("max_message_bytes")
             if isinstance(limit, int) and limit > 0:
                 self._max_message = limit
+            forms = msg.params.get("body_forms")
+            self._buffers_ok = isinstance(forms, list) and _wire_buffers.FORM in forms
         elif isinstance(msg, Error):
             self._on_error(msg)
         elif isinstance(msg, Bye):
