@@ -13,6 +13,7 @@ from pathlib import Path
 import zmq
 import zmq.auth
 from zmq.auth.asyncio import AsyncioAuthenticator
+from zmq.utils import z85
 
 from .errors import ConfigError
 
@@ -26,10 +27,25 @@ def server_secret(keys_dir: Path, server_key: Path | None) -> bytes:
             raise ConfigError(f"--server-key {path} does not exist")
         zmq.auth.create_certificates(str(keys_dir), "server")
         log.info("created the server key pair %s (give %s to producers)", path, path.with_suffix(".key"))
-    public, secret = zmq.auth.load_certificate(str(path))
+    expected = ("a ZeroMQ CURVE certificate as zmq.auth.create_certificates writes it "
+                "(a 'secret-key' line with 40 Z85 characters)")
+    try:
+        public, secret = zmq.auth.load_certificate(str(path))
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        raise ConfigError(f"cannot read the server key {path}: expected {expected}: {exc}") from None
     if secret is None:
-        raise ConfigError(f"{path} holds no secret key")
+        raise ConfigError(f"{path} holds no secret key: expected {expected}")
+    if len(secret) != 40 or not _z85(secret):
+        raise ConfigError(f"the server key {path} is corrupt: expected {expected}, got a "
+                          f"{len(secret)}-character secret-key")
     return secret
+
+
+def _z85(key: bytes) -> bool:
+    try:
+        return len(z85.decode(key)) == 32
+    except (ValueError, KeyError, IndexError, TypeError):
+        return False
 
 
 def start_authenticator(ctx: zmq.asyncio.Context, keys_dir: Path, server_key: Path | None):
@@ -37,7 +53,12 @@ def start_authenticator(ctx: zmq.asyncio.Context, keys_dir: Path, server_key: Pa
     secret = server_secret(keys_dir, server_key)
     auth = AsyncioAuthenticator(ctx)
     auth.start()
-    auth.configure_curve(domain="*", location=str(keys_dir))
+    try:
+        auth.configure_curve(domain="*", location=str(keys_dir))
+    except (OSError, ValueError) as exc:
+        auth.stop()
+        raise ConfigError(f"cannot read the public keys in --auth-keys {keys_dir}: expected ZeroMQ CURVE "
+                          f"certificates (NAME.key, as zmq.auth.create_certificates writes them): {exc}") from None
     n = len(list(Path(keys_dir).glob("*.key")))
     log.info("CURVE on: %d public keys admitted from %s", n, keys_dir)
     return auth, secret

@@ -94,7 +94,11 @@ class Server:
         sock.setsockopt(zmq.RCVHWM, 10_000)
         sock.setsockopt(zmq.SNDHWM, 100_000)
         if cfg.auth_keys is not None:
-            await self._setup_curve(sock)
+            try:
+                await self._setup_curve(sock)
+            except BaseException:
+                sock.close(0)  # else the context's term() in shutdown waits for it forever
+                raise
         try:
             sock.bind(cfg.endpoint)
         except zmq.ZMQError as exc:
@@ -164,14 +168,14 @@ class Server:
                     self.drain()
                     await asyncio.sleep(0)
                 if any(ws in events for ws in worker_socks):
-                    self.shards.poll()
+                    self._guarded(self.shards.poll, "a store worker's reply")
                     self.send_acks()
                 if time.monotonic() >= next_probe:
                     next_probe = time.monotonic() + PROBE_EVERY
                     self.probe_idle()
                     check = getattr(self.shards, "check_workers", None)
                     if check is not None:
-                        check()
+                        self._guarded(check, "checking the store workers")
                         self.send_acks()
                 if time.monotonic() >= next_stats:
                     next_stats = time.monotonic() + self.config.stats_interval
@@ -182,6 +186,15 @@ class Server:
                 await push_task
             except asyncio.CancelledError:
                 pass
+
+    def _guarded(self, step, what: str) -> None:
+        """Run one step of the worker side: a bug or a bad worker reply is logged and counted, and the
+        ingest keeps serving (the workers are trusted code, but one bad reply must not stop it)."""
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - the process boundary: log and count, never crash
+            self.health.worker_errors += 1
+            log.exception("unexpected error in %s; the ingest keeps running", what)
 
     async def shutdown(self) -> None:
         deadline = time.monotonic() + self.config.shutdown_timeout

@@ -234,7 +234,11 @@ class WorkerShards:
                 except zmq.Again:
                     break
                 n += 1
-                self._from_worker(frames, k)
+                try:
+                    self._from_worker(frames, k)
+                except Exception:  # noqa: BLE001 - one bad reply is skipped (logged, counted), not fatal
+                    self.server.health.worker_errors += 1
+                    log.exception("unexpected error handling a reply of store worker %d; skipped", k)
         return n
 
     def _from_worker(self, frames: list, k: int) -> None:
