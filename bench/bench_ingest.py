@@ -2,9 +2,11 @@
 
     python bench/bench_ingest.py [--quick] [--no-rerun] [--only N]
 
-1. 4 producers x 25,000 small log calls (a Scalars row each) into ``rerun-zmq serve``, timed until
-   every row is acknowledged (``rr.flush``), vs the same script with ``import rerun as rr`` into
-   ``rerun --serve-grpc`` (where installed; its ``flush`` returns once the SDK has sent).
+1. 4 producers x 25,000 small log calls (a Scalars row each) into ``rerun-zmq serve --save``, timed
+   from the moment all producers are imported and connected (they start together) until every row
+   is acknowledged (``rr.flush``), vs the same script with ``import rerun as rr`` into
+   ``rerun --port N --save FILE`` (where installed; its ``flush`` returns once the SDK has sent).
+   The wall time including interpreter startup is printed too.
 2. 1M-point Points3D frames through the ingest into the store, vs raw pyzmq tcp (DEALER -> ROUTER,
    same message size, receiver acknowledging each message) measured in the same run.
 3. Idle ingest CPU over a few seconds.
@@ -19,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +33,8 @@ import {module} as rr
 port, k, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 rr.init("bench_small", recording_id="bench")
 {connect}
+print("ready", flush=True)
+sys.stdin.readline()  # every producer is imported and connected: go together
 t0 = time.time()
 for i in range(n):
     rr.set_time("step", sequence=i)
@@ -121,11 +126,25 @@ def start_ours(*args: str) -> tuple[Proc, int]:
     return proc, int(proc.line.rsplit(":", 1)[1])
 
 
-def run_parallel(script: str, argv_list: list[list[str]]) -> tuple[float, float]:
-    """Run one script per argv at once; (wall from first log call to last flush, wall incl. startup)."""
+def run_parallel(script: str, argv_list: list[list[str]], barrier: bool = False) -> tuple[float, float]:
+    """Run one script per argv at once; (wall from first log call to last flush, wall incl. startup).
+
+    With ``barrier`` each script prints a line once it is ready (imported, connected) and waits for a
+    line on stdin; every script gets it when all are ready, so the first figure measures the logging
+    and not the other processes' interpreter startup competing for the same cores.
+    """
     start = time.time()
     procs = [subprocess.Popen([sys.executable, "-c", script, *a], stdout=subprocess.PIPE, text=True, env=env(),
-                              cwd=ROOT) for a in argv_list]
+                              cwd=ROOT, stdin=subprocess.PIPE if barrier else subprocess.DEVNULL)
+             for a in argv_list]
+    if barrier:
+        for p in procs:
+            if p.stdout.readline().strip() != "ready":
+                raise RuntimeError("producer failed before it was ready")
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.close()
+            p.stdin = None  # (communicate below must not flush it)
     times = []
     for p in procs:
         out, _ = p.communicate(timeout=600)
@@ -136,9 +155,15 @@ def run_parallel(script: str, argv_list: list[list[str]]) -> tuple[float, float]
 
 
 def bench_small(producers: int, rows: int, shards: int = 1) -> float:
-    proc, port = start_ours("--shards", str(shards))
+    with tempfile.TemporaryDirectory() as tmp:
+        return _bench_small(producers, rows, shards, Path(tmp) / "small.rrd")
+
+
+def _bench_small(producers: int, rows: int, shards: int, save: Path) -> float:
+    proc, port = start_ours("--shards", str(shards), "--save", str(save))
     try:
-        wall, total = run_parallel(SMALL.format(**OURS), [[str(port), str(k), str(rows)] for k in range(producers)])
+        wall, total = run_parallel(SMALL.format(**OURS), [[str(port), str(k), str(rows)] for k in range(producers)],
+                                   barrier=True)
         from ingest.client import IngestClient
 
         with IngestClient(f"127.0.0.1:{port}") as c:
@@ -149,7 +174,7 @@ def bench_small(producers: int, rows: int, shards: int = 1) -> float:
     if stored != n:
         raise RuntimeError(f"the ingest stored {stored} rows, expected {n}")
     rate = n / wall
-    print(f"  rerun-zmq serve --shards {shards}: {n} rows acked in {wall:.2f} s = {rate:,.0f} rows/s "
+    print(f"  rerun-zmq serve --shards {shards} --save: {n} rows acked in {wall:.2f} s = {rate:,.0f} rows/s "
           f"({total:.2f} s with process startup)")
     return rate
 
@@ -173,8 +198,12 @@ def bench_small_rerun(producers: int, rows: int) -> float | None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([exe, "--serve-grpc", "--port", str(port)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    # `rerun --port N --save FILE`: its gRPC server, writing what arrives to a file, like ours with
+    # --save. Its own session: the `rerun` entry point runs the server binary as a child, and the
+    # whole group must go when the measurement ends.
+    tmp = tempfile.TemporaryDirectory()
+    server = subprocess.Popen([exe, "--port", str(port), "--save", str(Path(tmp.name) / "small.rrd")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -183,16 +212,18 @@ def bench_small_rerun(producers: int, rows: int) -> float | None:
                 break
             except OSError:
                 time.sleep(0.05)  # the rerun server has no readiness line to wait on
-        wall, total = run_parallel(SMALL.format(**RERUN), [[str(port), str(k), str(rows)] for k in range(producers)])
+        wall, total = run_parallel(SMALL.format(**RERUN), [[str(port), str(k), str(rows)] for k in range(producers)],
+                                   barrier=True)
     finally:
-        server.send_signal(signal.SIGTERM)
+        os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(10)
         except subprocess.TimeoutExpired:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+        tmp.cleanup()
     rate = producers * rows / wall
-    print(f"  rerun --serve-grpc (rerun-sdk): {producers * rows} rows in {wall:.2f} s = {rate:,.0f} rows/s "
+    print(f"  rerun --save (rerun-sdk): {producers * rows} rows in {wall:.2f} s = {rate:,.0f} rows/s "
           f"({total:.2f} s with process startup)")
     return rate
 
@@ -247,25 +278,28 @@ def main() -> int:
     a = ap.parse_args()
     producers, rows = 4, 25_000
     frames, points = (5, 1_000_000) if a.quick else (20, 1_000_000)
-    if a.only == 2:
+
+    def run(section: int) -> bool:
+        return a.only in (None, section)
+
+    if run(1):
+        print(f"1. {producers} producers x {rows:,} small log calls, until acknowledged (best of {a.repeats})")
+        ours_runs, theirs_runs = [], []
+        for _ in range(a.repeats):
+            ours_runs.append(bench_small(producers, rows))
+            if not a.no_rerun:
+                theirs_runs.append(bench_small_rerun(producers, rows))
+        ours = max(ours_runs)
+        theirs = max((t for t in theirs_runs if t), default=None)
+        if theirs:
+            print(f"  best: rerun-zmq {ours:,.0f} rows/s, rerun {theirs:,.0f} rows/s: ratio {ours / theirs:.1f}x")
+    if run(2):
         print("2. 1M-point frames")
         bench_big(frames, points, a.repeats)
-        return 0
-    print(f"1. {producers} producers x {rows:,} small log calls, until acknowledged (best of {a.repeats})")
-    ours_runs, theirs_runs = [], []
-    for _ in range(a.repeats):
-        ours_runs.append(bench_small(producers, rows))
-        if not a.no_rerun:
-            theirs_runs.append(bench_small_rerun(producers, rows))
-    ours = max(ours_runs)
-    theirs = max((t for t in theirs_runs if t), default=None)
-    if theirs:
-        print(f"  best: rerun-zmq {ours:,.0f} rows/s, rerun {theirs:,.0f} rows/s: ratio {ours / theirs:.1f}x")
-    print("2. 1M-point frames")
-    bench_big(frames, points, a.repeats)
-    print("3. idle")
-    bench_idle(2.0 if a.quick else 5.0)
-    if not a.no_shards:
+    if run(3):
+        print("3. idle")
+        bench_idle(2.0 if a.quick else 5.0)
+    if run(4) and not a.no_shards:
         print(f"4. shards (workload 1, best of {a.repeats})")
         one, two = 0.0, 0.0
         for _ in range(a.repeats):  # alternate, so both see the same background load
