@@ -1,7 +1,8 @@
 """Routing: a stable hash of the entity path picks one of 256 virtual shards, mapped onto N store shards.
 
-Chunks that other entities' queries need (Transform3D, Pinhole, Clear) go to every shard, so that
-each shard can resolve the whole entity hierarchy on its own.
+Chunks that other entities' queries need (Transform3D, Pinhole, Clear, and AnnotationContext, which
+descendants resolve their class ids through) go to every shard, so that each shard can resolve the
+whole entity hierarchy on its own.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import zlib
 from rerun_zmq._chunk import ChunkInfo
 
 VIRTUAL_SHARDS = 256
-_HIERARCHY_ARCHETYPES = frozenset({"Transform3D", "Pinhole", "Clear"})
-_HIERARCHY_PREFIXES = ("Transform3D:", "Pinhole:", "Clear:")
+_HIERARCHY_ARCHETYPES = frozenset({"Transform3D", "Pinhole", "Clear", "AnnotationContext"})
+_HIERARCHY_PREFIXES = ("Transform3D:", "Pinhole:", "Clear:", "AnnotationContext:")
 
 
 def virtual_shard(entity_path: str) -> int:
