@@ -317,10 +317,13 @@ class QueryService:
     async def run(self) -> None:
         interval = self.server.config.push_interval
         while True:
+            # (not asyncio.wait_for: on Python 3.11 a cancel that meets its timeout or the wake-up can
+            # be lost, and the ingest's shutdown then waited for this task forever)
+            waiter = asyncio.ensure_future(self._wake.wait())
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=STATS_EVERY)
-            except asyncio.TimeoutError:
-                pass
+                await asyncio.wait((waiter,), timeout=STATS_EVERY)
+            finally:
+                waiter.cancel()
             self._wake.clear()
             try:
                 self.push()

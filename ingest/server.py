@@ -182,10 +182,10 @@ class Server:
                     self.log_stats()
         finally:
             push_task.cancel()
-            try:
-                await push_task
-            except asyncio.CancelledError:
-                pass
+            # bounded: shutdown (acks, --save, the port) must not wait on the push loop
+            await asyncio.wait((push_task,), timeout=2.0)
+            if not push_task.done():
+                log.warning("the query push loop did not stop when cancelled; shutting down without it")
 
     def _guarded(self, step, what: str) -> None:
         """Run one step of the worker side: a bug or a bad worker reply is logged and counted, and the

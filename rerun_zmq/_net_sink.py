@@ -273,6 +273,8 @@ class NetworkSink:
             self._wake()
             last_progress, last_acked = start, self.stats.acked_seq
             while self._pending_through(target):
+                if self._closing:  # closed (what was pending is counted undelivered): nothing can come
+                    return False
                 now = time.monotonic()
                 if self.stats.acked_seq != last_acked:
                     last_progress, last_acked = now, self.stats.acked_seq

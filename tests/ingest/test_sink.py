@@ -80,6 +80,19 @@ def test_data_logged_before_the_ingest_starts_is_delivered(ingest, tmp_path):
     assert ing.stop() == 0
 
 
+def test_a_closed_sink_flushes_at_once_instead_of_waiting_out_the_timeout():
+    """Closing the recording after its sink was closed used to wait the full 10 s timeout (e.g. at
+    interpreter exit) for acknowledgements that could no longer come."""
+    rec = new_rec("c0")
+    sink = connect(rec, f"127.0.0.1:{free_port()}", flush_timeout_sec=0.2, block_timeout_sec=0.5)
+    log_chunks(rec, 1)
+    with pytest.warns(RerunZmqWarning, match="not acknowledged"):
+        sink.close()
+    assert sink.flush(30.0) is False  # returns at once: nothing can be acknowledged any more
+    with pytest.warns(RerunZmqWarning, match="data still not accepted"):
+        rec.close(timeout=30.0)
+
+
 def test_close_with_undelivered_rows_warns():
     rec = new_rec("c1")
     connect(rec, f"127.0.0.1:{free_port()}", flush_timeout_sec=0.2, block_timeout_sec=0.5)
