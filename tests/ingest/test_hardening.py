@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
-import threading
 
 import pytest
 import zmq.auth
 
 import rerun_zmq as rr
 from ingest.client import IngestClient
-from ingest.config import config_from_args
-from ingest.server import Server
 from rerun_zmq._errors import RerunZmqWarning
 from rerun_zmq._net import connect
 
 from .conftest import ROOT, child_env
-from .test_server_inproc import log_rows
+from .test_server_inproc import log_rows, running_server
 
 
 def test_a_worker_reply_that_raises_is_counted_and_the_ingest_keeps_serving():
-    srv = Server(config_from_args(["--port", "0", "--bind", "127.0.0.1", "--shards", "2", "--quiet",
-                                   "--shutdown-timeout", "2"]))
-    ready = threading.Event()
-    startup = srv.startup
-
-    async def startup_then_signal() -> None:
-        await startup()
-        ready.set()
-
-    srv.startup = startup_then_signal
-    thread = threading.Thread(target=asyncio.run, args=(srv.serve(),), daemon=True)
-    thread.start()
-    try:
-        assert ready.wait(30), "the ingest did not start"
+    with running_server("--shards", "2", "--shutdown-timeout", "2") as srv:
         from_worker, calls = srv.shards._from_worker, []
 
         def first_one_fails(frames, k):
@@ -56,17 +39,13 @@ def test_a_worker_reply_that_raises_is_counted_and_the_ingest_keeps_serving():
             log_rows(other, "b", 5)
             assert other_sink.flush(30.0)  # the ingest lived through the bad reply and keeps storing
             stats = client.stats()
-        assert stats["worker_errors"] == 1 and thread.is_alive()
+        assert stats["worker_errors"] == 1
         other_sink.close()
         other.close()
         with pytest.warns(RerunZmqWarning, match="not acknowledged"):
             sink.close()  # the chunk whose ack was the bad reply is never acknowledged (a known limit)
         with pytest.warns(RerunZmqWarning, match="not accepted by its sink"):
             rec.close()  # at once (the sink is closed), and said here rather than at interpreter exit
-    finally:
-        srv.should_exit = True
-        thread.join(20)
-    assert not thread.is_alive(), "the ingest did not stop"
 
 
 def test_a_corrupt_server_key_is_a_clean_error_naming_the_file(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import warnings
@@ -18,9 +19,11 @@ from rerun_zmq._net import connect
 from rerun_zmq._wire import Event
 
 
-@pytest.fixture
-def server():
-    srv = Server(config_from_args(["--port", "0", "--bind", "127.0.0.1", "--stats-interval", "60", "--quiet"]))
+@contextlib.contextmanager
+def running_server(*args: str):
+    """An ingest ``Server`` on a random loopback port, served on a thread of this process; it must
+    stop (port freed) when the block ends."""
+    srv = Server(config_from_args(["--port", "0", "--bind", "127.0.0.1", "--quiet", *args]))
     ready = threading.Event()
     startup = srv.startup
 
@@ -31,11 +34,19 @@ def server():
     srv.startup = startup_then_signal
     thread = threading.Thread(target=asyncio.run, args=(srv.serve(),), daemon=True)
     thread.start()
-    assert ready.wait(30), "the ingest did not start"
-    yield srv
-    srv.should_exit = True
-    thread.join(20)
+    try:
+        assert ready.wait(30), "the ingest did not start"
+        yield srv
+    finally:
+        srv.should_exit = True
+        thread.join(20)
     assert not thread.is_alive(), "the ingest did not stop"
+
+
+@pytest.fixture
+def server():
+    with running_server("--stats-interval", "60") as srv:
+        yield srv
 
 
 def log_rows(rec: rr.RecordingStream, entity: str, n: int) -> None:
