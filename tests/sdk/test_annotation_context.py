@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import rerun_zmq as rr
-from rerun_zmq import _errors, _wire
+from rerun_zmq import _wire
 from rerun_zmq.archetypes.annotation_context import CLASS_DESCRIPTION
 
 from .helpers import chunks, rows
@@ -23,22 +23,6 @@ def klass(cid, label=None, color=None, keypoints=(), pairs=()):
         "keypoint_annotations": [{"id": i, "label": lab, "color": col} for i, lab, col in keypoints],
         "keypoint_connections": [{"keypoint0": a, "keypoint1": b} for a, b in pairs],
     }
-
-
-@pytest.fixture
-def strict():
-    old = getattr(_errors._state, "strict", None)
-    _errors._state.strict = True
-    yield
-    _errors._state.strict = old
-
-
-@pytest.fixture
-def lenient():
-    old = getattr(_errors._state, "strict", None)
-    _errors._state.strict = False
-    yield
-    _errors._state.strict = old
 
 
 def context_of(arch) -> list[dict]:

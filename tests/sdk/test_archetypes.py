@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 import rerun_zmq.archetypes as rra
 from rerun_zmq import _components as comp
-from rerun_zmq import _errors
 from rerun_zmq._chunk import build_chunk, concat_instances, parse_chunk
 from rerun_zmq.datatypes import RotationAxisAngle
 
@@ -24,22 +23,6 @@ from .archetype_cases import (
 )
 from .archetype_extra_cases import INVALID_EXTRA, VALID_EXTRA
 from .archetype_invalid_cases import INVALID
-
-
-@pytest.fixture
-def strict():
-    old = getattr(_errors._state, "strict", None)
-    _errors._state.strict = True
-    yield
-    _errors._state.strict = old
-
-
-@pytest.fixture
-def lenient():
-    old = getattr(_errors._state, "strict", None)
-    _errors._state.strict = False
-    yield
-    _errors._state.strict = old
 
 
 def as_pylists(arch) -> dict:
