@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..scene import DEFAULT_LINE_RADIUS, Scene, _apply, _colors, _floats, labels_of, world_radii
+from ._gpu import GpuBatch
 
 STRIPS = "LineStrips3D:strips"
 
@@ -129,16 +130,12 @@ def build(scene: Scene, path: str, cells: dict, world: np.ndarray) -> None:
     scene._grow(path, seg)
 
 
-class LinesRenderer:
+class LinesRenderer(GpuBatch):
     """Line segments (vertex pairs) with per-vertex colors and radii, drawn as quads."""
 
     def __init__(self, ctx) -> None:
-        self.ctx = ctx
-        self.prog = ctx.program(vertex_shader=VERTEX, fragment_shader=FRAGMENT)
+        super().__init__(ctx, VERTEX, FRAGMENT)  # count: vertices (two per segment)
         self.thin_prog = ctx.program(vertex_shader=THIN_VERTEX, fragment_shader=FRAGMENT)
-        self.vao = None
-        self.buffers: list = []
-        self.count = 0  # vertices (two per segment)
         self.thin = True  # every line 1 px wide: drawn as GL_LINES
 
     def upload(self, positions: np.ndarray, colors: np.ndarray, radii: np.ndarray | None = None) -> None:
@@ -181,14 +178,6 @@ class LinesRenderer:
         self.prog["px_per_unit"].value = float(size[1] * proj[1, 1] / 2.0)
         self.vao.render(moderngl.TRIANGLE_STRIP, vertices=4, instances=self.count // 2)
 
-    def release_buffers(self) -> None:
-        if self.vao is not None:
-            self.vao.release()
-        for b in self.buffers:
-            b.release()
-        self.vao, self.buffers, self.count = None, [], 0
-
     def release(self) -> None:
-        self.release_buffers()
-        self.prog.release()
+        super().release()
         self.thin_prog.release()

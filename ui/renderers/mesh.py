@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._gpu import GpuBatch
+
 VERTEX = """
 #version 330 core
 uniform mat4 view_proj;
@@ -34,15 +36,11 @@ void main() {
 """
 
 
-class MeshRenderer:
+class MeshRenderer(GpuBatch):
     """One VBO set of triangles; ``upload`` when the scene changes, ``draw`` every redraw."""
 
     def __init__(self, ctx) -> None:
-        self.ctx = ctx
-        self.prog = ctx.program(vertex_shader=VERTEX, fragment_shader=FRAGMENT)
-        self.vao = None
-        self.buffers: list = []
-        self.count = 0
+        super().__init__(ctx, VERTEX, FRAGMENT)
 
     def upload(self, positions: np.ndarray, colors: np.ndarray, normals: np.ndarray | None) -> None:
         self.release_buffers()
@@ -71,13 +69,3 @@ class MeshRenderer:
         self.prog["light_dir"].value = tuple(float(v) for v in d)
         self.vao.render(moderngl.TRIANGLES, vertices=self.count)
 
-    def release_buffers(self) -> None:
-        if self.vao is not None:
-            self.vao.release()
-        for b in self.buffers:
-            b.release()
-        self.vao, self.buffers, self.count = None, [], 0
-
-    def release(self) -> None:
-        self.release_buffers()
-        self.prog.release()

@@ -16,6 +16,7 @@ from ..scene import (
     labels_of,
     world_radii,
 )
+from ._gpu import GpuBatch
 
 POSITIONS = "Points3D:positions"
 
@@ -69,15 +70,11 @@ def build(scene: Scene, path: str, cells: dict, world: np.ndarray) -> None:
         scene.lines.add(path, segs.reshape(-1, 3), np.repeat(cols, 2, axis=0), radii, np.repeat(firsts, 2))
 
 
-class PointsRenderer:
+class PointsRenderer(GpuBatch):
     """Holds one VBO set of points; ``upload`` when the scene changes, ``draw`` every redraw."""
 
     def __init__(self, ctx) -> None:
-        self.ctx = ctx
-        self.prog = ctx.program(vertex_shader=VERTEX, fragment_shader=FRAGMENT)
-        self.vao = None
-        self.buffers: list = []
-        self.count = 0
+        super().__init__(ctx, VERTEX, FRAGMENT)
 
     def upload(self, positions: np.ndarray, colors: np.ndarray, radii: np.ndarray | None) -> None:
         self.release_buffers()
@@ -105,13 +102,3 @@ class PointsRenderer:
         self.ctx.enable(moderngl.PROGRAM_POINT_SIZE)
         self.vao.render(moderngl.POINTS, vertices=self.count)
 
-    def release_buffers(self) -> None:
-        if self.vao is not None:
-            self.vao.release()
-        for b in self.buffers:
-            b.release()
-        self.vao, self.buffers, self.count = None, [], 0
-
-    def release(self) -> None:
-        self.release_buffers()
-        self.prog.release()
