@@ -14,6 +14,17 @@ from store import MalformedChunkError, TimelineStore
 BIG = _GroupedLoader.SMALL_BYTES // 8 + 1  # float64 instances in one row of a chunk inserted alone
 
 
+def insert_in_file_order(batches) -> tuple[TimelineStore, int]:
+    """The oracle: each chunk inserted on its own, in file order -> (store, chunks refused)."""
+    store, refused = TimelineStore(), 0
+    for b in batches:
+        try:
+            store.insert(b)
+        except MalformedChunkError:
+            refused += 1
+    return store, refused
+
+
 def _chunk(i: int, entity: str, kind: str, dtype: str, big: bool) -> pa.RecordBatch:
     n = BIG if big else 1
     if dtype == "float":
@@ -38,12 +49,7 @@ chunks = st.lists(st.tuples(st.sampled_from(["/a", "/b"]), st.sampled_from(["seq
 def test_grouping_refuses_what_file_order_refuses(specs):
     """The same rows are stored and the same chunks refused, each once, as inserting in file order."""
     batches = [_chunk(i + 1, *spec) for i, spec in enumerate(specs)]
-    want, want_refused = TimelineStore(), 0
-    for b in batches:
-        try:
-            want.insert(b)
-        except MalformedChunkError:
-            want_refused += 1
+    want, want_refused = insert_in_file_order(batches)
     loader = _GroupedLoader()
     for b in batches:
         loader.add("rec", b)

@@ -21,6 +21,8 @@ from rerun_zmq._loader import _GroupedLoader
 from rerun_zmq._rrd import RrdReader, RrdWriter
 from store import MalformedChunkError, TimelineStore
 
+from .test_grouped_loader import insert_in_file_order
+
 RID = "rec-1"
 
 
@@ -212,12 +214,7 @@ def test_undecoded_bodies_refuse_what_file_order_refuses(specs):
     whether they come decoded (``add``) or as bodies (``add_body``), in any mix."""
     batches = [_chunk(e, 10 * i, 2, kind, pa.float64() if t == "float" else pa.string())
                for i, (e, kind, t, _) in enumerate(specs)]
-    want, want_refused = TimelineStore(), 0
-    for b in batches:
-        try:
-            want.insert(b)
-        except MalformedChunkError:
-            want_refused += 1
+    want, want_refused = insert_in_file_order(batches)
     loader = _GroupedLoader()
     for b, (_, _, _, as_body) in zip(batches, specs):
         if as_body:
