@@ -164,6 +164,20 @@ class LabelSet:
     colors: np.ndarray
 
 
+def place_labels(texts, anchors: np.ndarray, colors: np.ndarray):
+    """Where labels go: instance i's at ``anchors[i]``; one label for many instances at their
+    middle. Returns (anchors float32, texts, colors) cut to the shorter of texts/anchors, or None."""
+    if texts is None or len(anchors) == 0:
+        return None
+    if len(texts) == 1 and len(anchors) > 1:
+        finite = anchors[np.isfinite(anchors).all(axis=1)]
+        if len(finite) == 0:
+            return None
+        anchors, colors = ((finite.min(axis=0) + finite.max(axis=0)) / 2)[None, :], colors[:1]
+    k = min(len(texts), len(anchors))
+    return np.asarray(anchors[:k], np.float32), texts[:k], colors[:k]
+
+
 @dataclass
 class Scene:
     """What the 3D view draws: points (extra = radii), line segments (pairs of vertices, extra =
@@ -181,15 +195,9 @@ class Scene:
 
     def add_labels(self, path: str, texts: pa.Array | None, anchors: np.ndarray, colors: np.ndarray) -> None:
         """Label instance i at ``anchors[i]``; one label for many instances goes at their middle."""
-        if texts is None or len(anchors) == 0:
-            return
-        if len(texts) == 1 and len(anchors) > 1:
-            finite = anchors[np.isfinite(anchors).all(axis=1)]
-            if len(finite) == 0:
-                return
-            anchors, colors = ((finite.min(axis=0) + finite.max(axis=0)) / 2)[None, :], colors[:1]
-        k = min(len(texts), len(anchors))
-        self.labels.append(LabelSet(path, np.asarray(anchors[:k], np.float32), texts[:k], colors[:k]))
+        placed = place_labels(texts, anchors, colors)
+        if placed is not None:
+            self.labels.append(LabelSet(path, *placed))
 
     def _grow(self, path: str, pts: np.ndarray) -> None:
         if len(pts) == 0:

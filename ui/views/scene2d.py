@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..annotations import ANNOTATIONS, AnnotationResolver, keypoint_segments
-from ..scene import _colors, _floats, _fsl, labels_of
+from ..scene import _colors, _floats, _fsl, labels_of, place_labels
 from . import images2d
 
 
@@ -162,17 +162,11 @@ LINE_RADIUS = -0.75  # 1.5 px wide lines without radii
 def _labels(scene: Scene2D, path: str, cells: dict, archetype: str, anchors, colors, rows=None) -> None:
     """Label instance i at ``anchors[i]``; one label for many instances goes at their middle."""
     texts = labels_of(cells, archetype)
-    if texts is None or len(anchors) == 0:
-        return
-    if rows is not None and len(texts) > 1:  # only some instances are drawn: their labels
+    if texts is not None and rows is not None and len(texts) > 1:  # only some instances are drawn
         texts = [texts[i].as_py() if i < len(texts) else None for i in rows]
-    if len(texts) == 1 and len(anchors) > 1:
-        finite = anchors[np.isfinite(anchors).all(axis=1)]
-        if len(finite) == 0:
-            return
-        anchors, colors = ((finite.min(axis=0) + finite.max(axis=0)) / 2)[None, :], colors[:1]
-    k = min(len(texts), len(anchors))
-    scene.labels.append((path, np.asarray(anchors[:k], np.float32), texts[:k], colors[:k]))
+    placed = place_labels(texts, anchors, colors)
+    if placed is not None:
+        scene.labels.append((path, *placed))
 
 
 def _arrows(scene: Scene2D, path: str, cells: dict, world: np.ndarray) -> None:
