@@ -65,35 +65,44 @@ def split(batch: pa.RecordBatch) -> tuple[dict, list] | None:
     (small, sliced, or holding a type this form does not carry)."""
     if batch.nbytes < MIN_BYTES:
         return None
-    packed = bytearray()
-    big: list[pa.Buffer] = []
+    s = _Splitter()
+    try:
+        cols = [s.node(col, 0) for col in batch.columns]
+    except _Unsuitable:
+        return None
+    sent = len(s.packed) + sum(b.size for b in s.big)
+    if sent > 2 * batch.nbytes + OWN_FRAME or len(s.big) + 2 > MAX_FRAMES:
+        return None  # buffers much bigger than the data they hold: the IPC writer trims them
+    return {"rows": batch.num_rows, "cols": cols}, [batch.schema.serialize(), bytes(s.packed), *s.big]
 
-    def ref(buf: pa.Buffer | None) -> list | None:
+
+class _Splitter:
+    """The layout walk of ``split``. A class, not nested functions: a recursive closure is a reference
+    cycle, and one holding the sent buffers kept every big frame alive until the garbage collector ran
+    (a producer logging 12 MB frames grew by 12 MB a frame)."""
+
+    def __init__(self) -> None:
+        self.packed = bytearray()
+        self.big: list[pa.Buffer] = []
+
+    def ref(self, buf: pa.Buffer | None) -> list | None:
         if buf is None:
             return None
         if buf.size >= OWN_FRAME:
-            big.append(buf)
-            return [len(big) + 1, 0, buf.size]
+            self.big.append(buf)
+            return [len(self.big) + 1, 0, buf.size]
+        packed = self.packed
         start = len(packed)
         packed.extend(memoryview(buf))
         packed.extend(_PAD[: -len(packed) % _ALIGN])
         return [1, start, buf.size]
 
-    def node(arr: pa.Array, depth: int) -> list:
+    def node(self, arr: pa.Array, depth: int) -> list:
         t = arr.type
         if arr.offset != 0 or depth > _MAX_DEPTH or not supported(t):
             raise _Unsuitable
         own = arr.buffers()[: t.num_buffers]
-        return [len(arr), [ref(b) for b in own], [node(c, depth + 1) for c in _children(arr)]]
-
-    try:
-        cols = [node(col, 0) for col in batch.columns]
-    except _Unsuitable:
-        return None
-    sent = len(packed) + sum(b.size for b in big)
-    if sent > 2 * batch.nbytes + OWN_FRAME or len(big) + 2 > MAX_FRAMES:
-        return None  # buffers much bigger than the data they hold: the IPC writer trims them
-    return {"rows": batch.num_rows, "cols": cols}, [batch.schema.serialize(), bytes(packed), *big]
+        return [len(arr), [self.ref(b) for b in own], [self.node(c, depth + 1) for c in _children(arr)]]
 
 
 def join(layout: object, frames: list, error: type[Exception]) -> pa.RecordBatch:
@@ -115,40 +124,10 @@ def join(layout: object, frames: list, error: type[Exception]) -> pa.RecordBatch
     cols = layout["cols"]
     if len(cols) != len(schema):
         raise error(f"{LAYOUT} describes {len(cols)} columns, the schema has {len(schema)}")
-    used = {0, 1} if bufs[1].size == 0 else {0}
-
-    def buffer(r: object) -> pa.Buffer | None:
-        if r is None:
-            return None
-        if not (isinstance(r, list) and len(r) == 3 and all(_count(x) for x in r)):
-            raise error(f"a buffer reference must be null or [frame, start, size] of integers >= 0, got {r!r:.60}")
-        k, start, size = r
-        if not 1 <= k < len(bufs) or start + size > bufs[k].size:
-            raise error(f"buffer reference {r} is outside the body frames ({len(bufs)} frames)")
-        if start % _ALIGN:
-            raise error(f"buffer reference {r} must start at a multiple of {_ALIGN} bytes")
-        used.add(k)
-        return bufs[k].slice(start, size)
-
-    def build(t: pa.DataType, nd: object, depth: int) -> pa.Array:
-        if depth > _MAX_DEPTH or not supported(t):
-            raise error(f"type {t} cannot travel in a {FORM} body")
-        if not (isinstance(nd, list) and len(nd) == 3 and _count(nd[0])
-                and isinstance(nd[1], list) and isinstance(nd[2], list)):
-            raise error(f"an array node must be [length, [buffers], [children]], got {str(nd):.60}")
-        length, refs, kids = nd
-        if len(refs) != t.num_buffers or len(kids) != t.num_fields:
-            raise error(f"an array of type {t} has {t.num_buffers} buffers and {t.num_fields} children, "
-                        f"the layout gives {len(refs)} and {len(kids)}")
-        children = [build(t.field(i).type, kid, depth + 1) for i, kid in enumerate(kids)]
-        try:
-            return pa.Array.from_buffers(t, length, [buffer(r) for r in refs], -1, 0, children=children or None)
-        except (pa.ArrowException, ValueError, TypeError) as exc:
-            raise error(f"cannot rebuild an array of type {t}: {exc}") from None
-
-    arrays = [build(f.type, nd, 0) for f, nd in zip(schema, cols, strict=True)]
-    if len(used) != len(bufs):
-        raise error(f"{FORM} body frames {sorted(set(range(len(bufs))) - used)} are not referenced by {LAYOUT}")
+    j = _Joiner(bufs, error)
+    arrays = [j.build(f.type, nd, 0) for f, nd in zip(schema, cols, strict=True)]
+    if len(j.used) != len(bufs):
+        raise error(f"{FORM} body frames {sorted(set(range(len(bufs))) - j.used)} are not referenced by {LAYOUT}")
     try:
         for f, arr in zip(schema, arrays, strict=True):
             if len(arr) != rows:
@@ -158,6 +137,46 @@ def join(layout: object, frames: list, error: type[Exception]) -> pa.RecordBatch
     except (pa.ArrowException, ValueError) as exc:
         raise error(f"record batch failed validation: {exc}") from None
     return batch
+
+
+class _Joiner:
+    """The layout walk of ``join`` (a class for the reason given on ``_Splitter``)."""
+
+    def __init__(self, bufs: list[pa.Buffer], error: type[Exception]) -> None:
+        self.bufs = bufs
+        self.error = error
+        self.used = {0, 1} if bufs[1].size == 0 else {0}
+
+    def buffer(self, r: object) -> pa.Buffer | None:
+        if r is None:
+            return None
+        error, bufs = self.error, self.bufs
+        if not (isinstance(r, list) and len(r) == 3 and all(_count(x) for x in r)):
+            raise error(f"a buffer reference must be null or [frame, start, size] of integers >= 0, got {r!r:.60}")
+        k, start, size = r
+        if not 1 <= k < len(bufs) or start + size > bufs[k].size:
+            raise error(f"buffer reference {r} is outside the body frames ({len(bufs)} frames)")
+        if start % _ALIGN:
+            raise error(f"buffer reference {r} must start at a multiple of {_ALIGN} bytes")
+        self.used.add(k)
+        return bufs[k].slice(start, size)
+
+    def build(self, t: pa.DataType, nd: object, depth: int) -> pa.Array:
+        error = self.error
+        if depth > _MAX_DEPTH or not supported(t):
+            raise error(f"type {t} cannot travel in a {FORM} body")
+        if not (isinstance(nd, list) and len(nd) == 3 and _count(nd[0])
+                and isinstance(nd[1], list) and isinstance(nd[2], list)):
+            raise error(f"an array node must be [length, [buffers], [children]], got {str(nd):.60}")
+        length, refs, kids = nd
+        if len(refs) != t.num_buffers or len(kids) != t.num_fields:
+            raise error(f"an array of type {t} has {t.num_buffers} buffers and {t.num_fields} children, "
+                        f"the layout gives {len(refs)} and {len(kids)}")
+        children = [self.build(t.field(i).type, kid, depth + 1) for i, kid in enumerate(kids)]
+        try:
+            return pa.Array.from_buffers(t, length, [self.buffer(r) for r in refs], -1, 0, children=children or None)
+        except (pa.ArrowException, ValueError, TypeError) as exc:
+            raise error(f"cannot rebuild an array of type {t}: {exc}") from None
 
 
 def _count(x: object) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import random
 
@@ -52,6 +53,40 @@ def test_big_batch_round_trips_without_copy():
     data = msg.batch.column("Points3D:positions").values.values.buffers()[1]
     body = pa.py_buffer(received[3])
     assert body.address <= data.address < body.address + body.size  # a view of the received frame
+
+
+def test_encoding_and_decoding_leave_no_reference_cycles():
+    """A cycle holding the frames kept every sent 12 MB frame alive until the garbage collector ran."""
+    batch = big_batch()
+    gc.collect()
+    gc.disable()
+    try:
+        received = [bytes(memoryview(f)) for f in encode(batch)]
+        _wire.decode(received)
+        with pytest.raises(WireError):
+            _wire.decode([received[0], received[1], b"not a schema", *received[3:]])
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_sent_frames_are_freed_when_the_last_reference_goes():
+    pts = np.empty((N, 3), np.float32)
+    pts_buf = pa.allocate_buffer(pts.nbytes)  # from Arrow's pool, so the pool's byte count shows it
+    values = pa.Array.from_buffers(pa.float32(), N * 3, [None, pts_buf])
+    col = pa.ListArray.from_arrays(pa.array([0, N], pa.int32()), pa.FixedSizeListArray.from_arrays(values, 3))
+    batch = pa.RecordBatch.from_arrays([col], ["Points3D:positions"])
+    del pts_buf, values, col
+    gc.disable()
+    try:
+        before = pa.total_allocated_bytes()
+        frames = encode(batch)
+        del batch
+        assert pa.total_allocated_bytes() >= before  # the frames hold the points
+        del frames
+        assert pa.total_allocated_bytes() <= before - pts.nbytes  # freed at once, not at the next collection
+    finally:
+        gc.enable()
 
 
 def test_small_sliced_or_unsupported_batches_stay_one_ipc_frame():
