@@ -386,8 +386,14 @@ class NetworkSink:
             self._wake_w.close()
 
     def _encode_ahead(self, n: int = 4) -> bool:
-        """Encode the next ``n`` queued chunks outside the lock; returns True if more wait."""
+        """Encode the next ``n`` queued chunks outside the lock; returns True if more wait.
+
+        Not before the handshake: the ingest's ``ingest_info`` (which arrives before its credit)
+        says which body forms it reads, so a big chunk logged before it still goes in the
+        "buffers" form."""
         with self._cv:
+            if not self._handshaken:
+                return False
             todo = [o for o in itertools.islice(self._unsent, 0, n) if o.frames is None]
         for out in todo:
             self._encode(out, self._buffers_ok)

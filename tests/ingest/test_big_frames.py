@@ -85,3 +85,22 @@ def test_sink_uses_the_form_only_when_the_ingest_lists_it(fake):  # noqa: F811
     assert len(new) > 2 and _wire.decode(new).batch.num_rows == 1
     assert sink.flush(5.0)
     sink.close()
+
+
+def test_a_big_chunk_logged_before_the_handshake_still_goes_in_the_buffers_form(fake):  # noqa: F811
+    rec = rr.new_recording("proto", recording_id="p3")
+    sink = connect(rec, fake.addr, flush_timeout_sec=5.0)
+    rec.log("cloud", rr.Points3D(clouds(1)[0]))
+    rec.batcher.flush()  # queued on the sink before the ingest has said which forms it reads
+    ident, _ = fake.recv(Hello)
+    fake.send(ident, _wire.encode(Event(0, "ingest_info", {"max_message_bytes": 1 << 30,
+                                                           "body_forms": ["ipc", "buffers"]})))
+    fake.send(ident, _wire.encode(Ack(0, 0, 0)))
+    fake.send(ident, _wire.encode(Credit(1 << 30)))
+    if not fake.sock.poll(10_000):
+        raise TimeoutError("no CHUNK from the sink")
+    ident, *frames = fake.sock.recv_multipart()
+    assert len(frames) > 2 and _wire.decode(frames).batch.num_rows == 1
+    fake.send(ident, _wire.encode(Ack(_wire.decode(frames).seq, 1, 0)))
+    assert sink.flush(5.0)
+    sink.close()
