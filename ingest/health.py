@@ -26,6 +26,8 @@ class Health:
     queue_depth: int = 0
     #: worker replies (or worker checks) that raised in the ingest: logged, skipped, counted
     worker_errors: int = 0
+    #: big frames received into prefaulted memory (``ingest.prefault``)
+    prefaulted_frames: int = 0
     _last: tuple[float, int, int] = (0.0, 0, 0)
     _rates: tuple[float, float] = (0.0, 0.0)
 
@@ -56,6 +58,6 @@ class Health:
             "rejected_by_code": dict(self.rejected), "dropped_rows": self.dropped_rows,
             "dropped_bytes": self.dropped_bytes, "duplicates": self.duplicates,
             "send_failures": self.send_failures, "disconnects": self.disconnects,
-            "worker_errors": self.worker_errors,
+            "worker_errors": self.worker_errors, "prefaulted_frames": self.prefaulted_frames,
             "uptime_s": round(time.monotonic() - self.started, 3),
         }

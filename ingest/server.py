@@ -20,6 +20,7 @@ import sys
 import time
 from collections import Counter
 
+import pyarrow as pa
 import zmq
 import zmq.asyncio
 
@@ -31,6 +32,7 @@ from . import handler
 from .config import Config, config_from_args
 from .errors import ConfigError, IngestError, ProtocolViolation, RejectedMessage
 from .health import Health
+from .prefault import FramePool, keep_receive_buffers_warm
 from .producers import Producer, Registry
 from .query import QueryService
 from .routing import ShardMap
@@ -69,6 +71,7 @@ class Server:
         self._auth = None
         self.shards = None
         self.queries: QueryService | None = None
+        self._pool: FramePool | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def serve(self) -> None:
@@ -85,6 +88,10 @@ class Server:
         self._ctx = zmq.asyncio.Context()
         self.queries = QueryService(self)
         self.shards = self._make_shards()
+        if cfg.prefault and isinstance(self.shards, LocalShards) and FramePool.supported():
+            # the in-process store keeps what it receives; worker shards forward it and free it
+            self._pool = FramePool(max_bytes=cfg.max_message_bytes)
+            keep_receive_buffers_warm()
         if hasattr(self.shards, "start"):
             await self.shards.start()
         sock = self._ctx.socket(zmq.ROUTER)
@@ -210,6 +217,8 @@ class Server:
                 self._send(ident, Bye("ingest shutting down"))
         if self.shards is not None:
             self.shards.close()
+        if self._pool is not None:
+            self._pool.close()
         if self._saver is not None:
             self._saver.close()
             log.info("saved %s", self.config.save)
@@ -252,7 +261,7 @@ class Server:
         sync = self._sync
         while n < DRAIN_MESSAGES and nbytes < DRAIN_BYTES:
             try:
-                frames = sync.recv_multipart(zmq.NOBLOCK, copy=False)
+                frames = self._recv_message(sync)
             except zmq.Again:
                 break
             n += 1
@@ -265,6 +274,38 @@ class Server:
             self.shards_poll()
             self.send_acks()
         return n
+
+    def _recv_message(self, sync: zmq.Socket) -> list:
+        """One multipart message (identity, then the body frames); raises ``zmq.Again`` when none is
+        queued. With a frame pool, the big frames of a "buffers"-form CHUNK are received into
+        prefaulted memory (``ingest.prefault``)."""
+        pool = self._pool
+        if pool is None:
+            return sync.recv_multipart(zmq.NOBLOCK, copy=False)
+        first = sync.recv(zmq.NOBLOCK, copy=False)
+        frames: list = [first]
+        if not first.more:
+            return frames
+        head = sync.recv(copy=False)  # a message's parts arrive together: these never wait
+        frames.append(head)
+        plan = pool.plan(head) if head.more else None
+        more = head.more
+        while more:
+            want = plan.get(len(frames) - 1) if plan else None
+            view = pool.take(want) if want else None
+            if view is None:
+                frame = sync.recv(copy=False)
+                frames.append(frame)
+                more = frame.more
+                if want:
+                    pool.observe(len(frame))
+            else:
+                got = sync.recv_into(view, nbytes=want)  # a longer frame is cut to what the layout references
+                frames.append(pa.py_buffer(view[:got] if got < want else view))
+                more = sync.rcvmore
+                self.health.prefaulted_frames += 1
+                pool.observe(got)
+        return frames
 
     def shards_poll(self) -> None:
         poll = getattr(self.shards, "poll", None)
