@@ -8,6 +8,7 @@ order is fixed: 3D renderers, then ImGui and GL, then the window — in ``finall
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -18,6 +19,7 @@ from imgui_bundle import imgui  # before glfw, see ui.window
 
 from . import playback
 from .data_client import DataClient, FileSource, select_timeline
+from .faults import guarded
 from .panels import entity_tree, menu_bar, open_dialog, timeline
 from .png import save_png
 from .state import AppState, Options
@@ -50,6 +52,7 @@ class Viewer:
         self._last = time.perf_counter()
         self.live = None
         self._quiet = 0  # consecutive frames in which nothing changed
+        self._menu_height = 0.0
         from .workspace import Workspace
 
         try:
@@ -84,16 +87,22 @@ class Viewer:
 
     # -- frame -----------------------------------------------------------------------------------
     def step(self) -> None:
-        """Draw one frame: take in data, advance time, draw panels, render views, present."""
+        """Draw one frame: take in data, advance time, draw panels, render views, present.
+
+        Each piece (a data update, playback, a panel, a view) is guarded (``ui.faults``): what one
+        raises is logged once, shown, and the frame goes on. Only the window/GL surface itself
+        (``begin_frame``/``end_frame``), ``KeyboardInterrupt`` and ``SystemExit`` end the loop.
+        """
         start = time.perf_counter()
         dt, self._last = min(start - self._last, 0.1), start  # a stall must not jump playback
         s = self.state
         while s.open_requests:
-            self.open_file(s.open_requests.pop(0))
-        applied = self.client.pump()
-        playback.advance(s, dt)
+            guarded(s, "open file", self.open_file, s.open_requests.pop(0), ui=False)
+        applied = self.client.pump()  # guards each update itself
+        guarded(s, "playback", playback.advance, s, dt, ui=False)
         if self.live is not None and s.recording_id is not None:
-            self.live.query_latest_at(s.recording_id, s.time.timeline, s.time.cursor)
+            query = self.live.query_latest_at
+            guarded(s, "live query", query, s.recording_id, s.time.timeline, s.time.cursor, ui=False)
         redraws = sum(g.redraws for g in self.gpus.values())
         self.surface.begin_frame(wait=IDLE_WAIT if self._idle() else 0.0)
         self._draw_panels()
@@ -115,12 +124,16 @@ class Viewer:
         s = self.state
         s.ui_rects.clear()  # only what this frame drew
         w, h = self.surface.framebuffer_size()
-        top = menu_bar.draw(s, self.switch_recording)
-        open_dialog.draw(s, self._open_text)
+        guarded(s, "menu bar", self._menu_bar)
+        guarded(s, "open dialog", open_dialog.draw, s, self._open_text)
+        top = self._menu_height
         body_h = max(h - top - TIMELINE_HEIGHT, 50)
-        self.workspace.draw_body((0, top, w, body_h), TREE_WIDTH)
+        self.workspace.draw_body((0, top, w, body_h), TREE_WIDTH)  # guards each panel and view
         self.workspace.draw_bottom((0, top + body_h, w, TIMELINE_HEIGHT))
-        self._shortcuts()
+        guarded(s, "shortcuts", self._shortcuts)
+
+    def _menu_bar(self) -> None:
+        self._menu_height = menu_bar.draw(self.state, self.switch_recording)
 
     def _draw_views(self, rect: tuple[float, float, float, float]) -> None:
         """Lay the blueprint's views out in ``rect`` (see ``ui.workspace``)."""
@@ -266,11 +279,17 @@ def _screenshot(viewer: Viewer, opts: Options) -> None:
         _apply_time(viewer, opts.time)
     for _ in range(3):  # ImGui settles its layout over a couple of frames
         viewer.step()
+    faults = viewer.state.faults
+    if faults.total:  # a view or panel that failed to draw: no screenshot that looks like success
+        raise ValueError("; ".join(f"{f.where} failed: {f.message}" for f in faults.active.values()) or
+                         f"{faults.total} fault(s) while drawing; see the log")
     save_png(opts.screenshot_to, viewer.screenshot())
 
 
-def _install_signals(viewer: Viewer) -> None:
-    """First SIGINT/SIGTERM closes the window after the current frame; a second one interrupts."""
+def _install_signals(viewer: Viewer) -> dict:
+    """First SIGINT/SIGTERM closes the window after the current frame; a second one interrupts.
+
+    Returns the handlers it replaced (``main`` puts them back)."""
 
     def handler(signum, _frame):
         if viewer.state.quit_requested:
@@ -278,9 +297,11 @@ def _install_signals(viewer: Viewer) -> None:
         viewer.state.quit_requested = True
         viewer.surface.request_close()
 
+    old: dict = {}
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, handler)
-        signal.signal(signal.SIGTERM, handler)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            old[sig] = signal.signal(sig, handler)
+    return old
 
 
 def _local_ingest() -> str:
@@ -296,12 +317,14 @@ def _local_ingest() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(list(sys.argv[1:] if argv is None else argv))
+    if not logging.getLogger().handlers:  # faults caught in frames are logged once, to stderr
+        logging.basicConfig(level=logging.WARNING, format="rerun-zmq viewer %(levelname)s %(name)s: %(message)s")
     try:
         viewer = Viewer(opts)
     except Exception as exc:  # noqa: BLE001 - no display, no EGL, an FBO the GL cannot make: a message, not a traceback
         print(f"error: cannot open the viewer window: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    _install_signals(viewer)
+    old_handlers = _install_signals(viewer)
     try:
         if opts.screenshot_to:
             _screenshot(viewer, opts)
@@ -313,14 +336,21 @@ def main(argv: list[str] | None = None) -> int:
         elif not opts.files:
             viewer.connect(_local_ingest())
         while not viewer.should_close():
-            viewer.step()
+            viewer.step()  # a fault in a view, panel or data update is caught inside: the loop goes on
             if opts.max_frames is not None and viewer.state.frame >= opts.max_frames:
                 break
         return 0
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # startup: a bad --time, no live data for the screenshot...
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - the window or GL surface itself failed: the loop cannot go on
+        logging.getLogger("ui").error("the viewer stopped: %s: %s", type(exc).__name__, exc, exc_info=exc)
+        return 1
     finally:
-        viewer.close()
+        try:
+            viewer.close()
+        finally:
+            for sig, handler in old_handlers.items():
+                signal.signal(sig, handler)

@@ -22,7 +22,7 @@ import pyarrow as pa
 from rerun_zmq import _wire
 from rerun_zmq._chunk import parse_chunk
 
-from .state import AppState
+from .state import AppState, Notice
 from .timefmt import is_user_timeline
 
 
@@ -142,7 +142,11 @@ class DataClient:
         self.finish_batch()
 
     def pump(self, budget_s: float = 0.008) -> int:
-        """Apply queued updates until the queue is empty or the budget is spent; never blocks."""
+        """Apply queued updates until the queue is empty or the budget is spent; never blocks.
+
+        An update that raises is dropped, reported (``ui.faults``: logged once, in the status bar)
+        and the next one applies: one malformed chunk never ends the frame loop.
+        """
         deadline = time.perf_counter() + budget_s
         n = 0
         while time.perf_counter() < deadline:
@@ -150,11 +154,23 @@ class DataClient:
                 update = self.queue.get_nowait()
             except queue.Empty:
                 break
-            self.apply(update)
+            try:
+                self.apply(update)
+            except Exception as exc:  # noqa: BLE001 - the data step's fault boundary, per update
+                self._fault(f"data from {update.source}", f"dropped a {update.kind} update", exc)
             n += 1
         if n:
-            self.finish_batch()
+            try:
+                self.finish_batch()
+            except Exception as exc:  # noqa: BLE001 - same boundary: the next batch tries again
+                self._fault("data", "could not index new times", exc)
         return n
+
+    def _fault(self, where: str, what: str, exc: Exception) -> None:
+        s = self.state
+        s.faults.report(where, exc, s.frame, s.errors)
+        s.faults.clear(where)  # a one-off: it stays in the error list and the notice, not as "failing"
+        s.notice = Notice(f"{where}: {what}: {type(exc).__name__}: {exc}", "error")
 
     # -- applying ----------------------------------------------------------------------------------
     def _store_for(self, recording_id: str, application_id: str = ""):

@@ -9,6 +9,7 @@ import numpy as np
 from rerun_zmq._entity_path import is_descendant_or_self
 
 from .camera import OrbitCamera
+from .faults import FrameFaults
 from .timefmt import is_user_timeline
 
 
@@ -60,6 +61,14 @@ class ViewState:
 
 
 @dataclass
+class Notice:
+    """A one-line message for the status bar (the result of a save, a dropped update)."""
+
+    text: str
+    level: str = "info"  # "info" | "error"
+
+
+@dataclass
 class AppState:
     store: object  # store.TimelineStore
     options: Options = field(default_factory=Options)
@@ -80,6 +89,10 @@ class AppState:
     #: source -> (fraction loaded, finished)
     progress: dict[str, tuple[float, bool]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    #: faults caught inside frames (a view, a panel, a data update): see ``ui.faults``
+    faults: FrameFaults = field(default_factory=FrameFaults)
+    notice: Notice | None = None  # the status bar's latest message
+    save_job: object | None = None  # the running ``ui.save_job.SaveJob``, if any
     live_endpoint: str | None = None
     quit_requested: bool = False
     open_dialog: bool = False

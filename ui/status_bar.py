@@ -9,6 +9,8 @@ from imgui_bundle import imgui
 from .panels import PANEL_FLAGS, place, record_item
 
 _EVERY = 0.5  # seconds between recounts (row counts cost O(entities))
+_ERROR = (1.0, 0.45, 0.4, 1.0)
+_INFO = (0.55, 0.85, 0.55, 1.0)
 
 
 class StatusBar:
@@ -18,6 +20,7 @@ class StatusBar:
         self._store_id = 0
         self.rate = 0.0
         self.text = ""
+        self.message: tuple[str, tuple] | None = None  # (text, rgba) shown before the counts
 
     def _refresh(self, state, viewer) -> None:
         now = time.monotonic()
@@ -60,6 +63,24 @@ class StatusBar:
             PANEL_FLAGS | imgui.WindowFlags_.no_title_bar.value | imgui.WindowFlags_.no_scrollbar.value,
         )
         imgui.pop_style_var()
+        self.message = self._message(state)
+        if self.message is not None:
+            text, color = self.message
+            imgui.text_colored(imgui.ImVec4(*color), text)
+            record_item(state, "status_message")
+            imgui.same_line(0, 24)
         imgui.text_disabled(self.text)
         record_item(state, "status")
         imgui.end()
+
+    @staticmethod
+    def _message(state) -> tuple[str, tuple] | None:
+        """What needs the user's eye first: a view or panel failing now, else the latest notice."""
+        faults = state.faults.active
+        if faults:
+            newest = state.faults.newest()
+            more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""
+            return f"{newest.where} failed: {newest.message}{more}", _ERROR
+        if state.notice is not None:
+            return state.notice.text, _ERROR if state.notice.level == "error" else _INFO
+        return None

@@ -13,6 +13,7 @@ from imgui_bundle import imgui
 
 from .blueprint import Layout, ViewNode
 from .blueprint.geometry import arrange
+from .faults import Fault, guarded
 from .panels import PANEL_FLAGS, place, record_item
 from .panels import view3d as view3d_panel
 from .view3d import SceneCache, View3D
@@ -86,29 +87,32 @@ class Workspace:
 
     # -- frame ---------------------------------------------------------------------------------------
     def draw_body(self, rect, tree_width: float) -> None:
+        """Each panel and each view is guarded on its own (``ui.faults``): one that raises is shown
+        as failed and the others keep drawing."""
         s = self.state
-        self.persist.tick(time.monotonic())
-        self.layout.sync(s)
-        self.save_dialog.draw(s)
+        guarded(s, "ui state", self.persist.tick, time.monotonic(), ui=False)
+        guarded(s, "layout", self.layout.sync, s, ui=False)
+        guarded(s, "save dialog", self.save_dialog.draw, s)
         x, y, w, h = rect
         self._draw_left((x, y, tree_width, h))
         sel_w = self.selection_width if w - tree_width > 2 * self.selection_width else 0
-        self.draw_views((x + tree_width, y, max(w - tree_width - sel_w, 50), h))
+        guarded(s, "views", self.draw_views, (x + tree_width, y, max(w - tree_width - sel_w, 50), h))
         if sel_w:  # after the views: a pick in this frame shows at once
-            self.selection_panel.draw(s, (x + w - sel_w, y, sel_w, h), self)
+            guarded(s, "panel selection", self.selection_panel.draw, s, (x + w - sel_w, y, sel_w, h), self)
             dx = self._splitter("split_selection", (x + w - sel_w - _GRIP / 2, y, _GRIP, h), vertical=True)
             self.selection_width = min(max(self.selection_width - dx, 120.0), max((w - tree_width) / 2, 120.0))
 
     def _draw_left(self, rect) -> None:
+        s = self.state
         x, y, w, h = rect
-        rows = max(len(self.state.recordings), 1)
+        rows = max(len(s.recordings), 1)
         r_h = min(
             imgui.get_frame_height_with_spacing() * rows + 2 * imgui.get_text_line_height() + 8, h * self.left_split[0]
         )
         b_h = h * self.left_split[1]
-        self.recordings_panel.draw(self.state, self.viewer, (x, y, w, r_h))
-        self.blueprint_panel.draw(self.state, self, (x, y + r_h, w, b_h))
-        self.viewer.tree.draw(self.state, (x, y + r_h + b_h, w, h - r_h - b_h))
+        guarded(s, "panel recordings", self.recordings_panel.draw, s, self.viewer, (x, y, w, r_h))
+        guarded(s, "panel blueprint", self.blueprint_panel.draw, s, self, (x, y + r_h, w, b_h))
+        guarded(s, "panel entities", self.viewer.tree.draw, s, (x, y + r_h + b_h, w, h - r_h - b_h))
         dy = self._splitter("split_blueprint", (x, y + r_h + b_h - _GRIP / 2, w, _GRIP), vertical=False)
         self.left_split[1] = min(max(self.left_split[1] + dy / max(h, 1.0), 0.1), 0.7)
 
@@ -134,8 +138,11 @@ class Workspace:
 
     def draw_bottom(self, rect) -> None:
         x, y, w, h = rect
-        self.viewer.timeline.draw(self.state, (x, y, w, h - STATUS_HEIGHT))
-        self.status_bar.draw(self.state, self.viewer, (x, y + h - STATUS_HEIGHT, w, STATUS_HEIGHT))
+        guarded(self.state, "panel timeline", self.viewer.timeline.draw, self.state, (x, y, w, h - STATUS_HEIGHT))
+        guarded(
+            self.state, "status bar", self.status_bar.draw, self.state, self.viewer,
+            (x, y + h - STATUS_HEIGHT, w, STATUS_HEIGHT),
+        )
 
     def draw_views(self, rect) -> None:
         s = self.state
@@ -147,7 +154,10 @@ class Workspace:
         s.views = [n.view for n, _ in views if n.kind == "Spatial3DView"] or [self.placeholder.view]
         self.view_rects = {n.name: r for n, r in views}  # the blueprint's rect per view (x, y, w, h)
         for node, (vx, vy, vw, vh) in views:
-            self._draw_view(node, (vx, vy, max(vw, 10), max(vh, 10)))
+            vrect = (vx, vy, max(vw, 10), max(vh, 10))
+            where = f"view {node.name}"
+            if guarded(s, where, self._draw_view, node, vrect) is not None:
+                self._draw_fault(node, vrect, s.faults.active[where])
         for node, bar in tabs:
             self._tab_bar(node, bar)
         names3d = {n.name for n, _ in views if n.kind == "Spatial3DView"}
@@ -174,6 +184,19 @@ class Workspace:
         if drawer is None:
             drawer = self.drawers[node.uid] = self._new_drawer(node)
         drawer.draw(s, node, rect)
+
+    def _draw_fault(self, node: ViewNode, rect, fault: Fault) -> None:
+        """In place of a view that raised: what failed (the other views keep drawing)."""
+        place(rect)
+        imgui.begin(f"{node.name}###fault:{node.uid}", None, PANEL_FLAGS)
+        if not imgui.is_popup_open("", imgui.PopupFlags_.any_popup_id.value):  # over the view's half-drawn window
+            imgui.internal.bring_window_to_display_front(imgui.internal.get_current_window())
+        imgui.push_text_wrap_pos(0.0)
+        imgui.text_colored(imgui.ImVec4(1.0, 0.45, 0.4, 1.0), f"This view failed to draw: {fault.message}")
+        record_item(self.state, f"view_error:{node.name}")
+        imgui.text_disabled("It is tried again every frame; the other views are not affected. Details are in the log.")
+        imgui.pop_text_wrap_pos()
+        imgui.end()
 
     def _new_drawer(self, node: ViewNode):
         from .views.textlog import TextLogView

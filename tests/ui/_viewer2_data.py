@@ -13,22 +13,29 @@ IMAGE_COLOR = (30, 60, 250)
 LEVELS = ("INFO", "WARN", "ERROR")
 
 
-def write_mixed(path: str, app_id: str = "viewer2_test", blueprint=None, steps: int = 20) -> None:
+def write_mixed(
+    path: str,
+    app_id: str = "viewer2_test",
+    blueprint=None,
+    steps: int = 20,
+    recording_id: str | None = None,
+    start: int = 0,
+) -> None:
     """``/cam/image`` (8x6 blue image), ``/cam/points`` (magenta Points2D), ``/cam/box`` (green box),
     ``/cam/line`` (yellow strip), ``/metrics/sin`` + ``/metrics/cos`` (Scalars), ``/log`` (TextLog)
-    on the ``frame`` timeline, 0..steps-1."""
+    on the ``frame`` timeline, start..start+steps-1."""
     import rerun_zmq as rr
 
-    rec = rr.new_recording(app_id)
+    rec = rr.new_recording(app_id, recording_id=recording_id)
     rr.save(path, recording=rec)
     if blueprint is not None:
         rr.send_blueprint(blueprint, recording=rec)
     img = np.zeros((6, 8, 3), dtype=np.uint8)
     img[:] = IMAGE_COLOR
     rr.log("cam/image", rr.Image(img), static=True, recording=rec)
-    for i in range(steps):
+    for i in range(start, start + steps):
         rr.set_time_sequence("frame", i, recording=rec)
-        x = 1.0 + 6.0 * i / max(steps - 1, 1)
+        x = 1.0 + 6.0 * (i - start) / max(steps - 1, 1)
         rr.log("cam/points", rr.Points2D([[x, 1.5], [x, 4.5]], colors=POINT_COLOR, radii=0.4), recording=rec)
         rr.log("cam/box", rr.Boxes2D(centers=[[4, 3]], half_sizes=[[1, 1]], colors=BOX_COLOR), recording=rec)
         rr.log("cam/line", rr.LineStrips2D([[[0, 0], [8, 6]]], colors=LINE_COLOR), recording=rec)
