@@ -1,4 +1,5 @@
-"""Status bar: connected producers, rows/s arriving, data dropped by the memory limit or by policy."""
+"""Status bar: what is failing or the latest notice (a save's result), a running save's progress,
+connected producers, rows/s arriving, data dropped by the memory limit or by policy."""
 
 from __future__ import annotations
 
@@ -63,6 +64,11 @@ class StatusBar:
             PANEL_FLAGS | imgui.WindowFlags_.no_title_bar.value | imgui.WindowFlags_.no_scrollbar.value,
         )
         imgui.pop_style_var()
+        job = state.save_job
+        if job is not None and job.running:
+            imgui.progress_bar(job.progress, imgui.ImVec2(260, 0), f"saving {job.describe()}")
+            record_item(state, "status_save")
+            imgui.same_line(0, 24)
         self.message = self._message(state)
         if self.message is not None:
             text, color = self.message

@@ -11,6 +11,7 @@ import time
 
 from imgui_bundle import imgui
 
+from . import save_job
 from .blueprint import Layout, ViewNode
 from .blueprint.geometry import arrange
 from .faults import Fault, guarded
@@ -81,7 +82,7 @@ class Workspace:
         self.status_bar = StatusBar()
         self.left_split = [0.25, 0.28]  # most recordings / blueprint shares of the left column
         self.selection_width = float(SELECTION_WIDTH)
-        self.save_dialog = SaveDialog()
+        self.save_dialog = SaveDialog(wake=viewer.surface.wake)
         self.persist = Persistence(self, enabled=viewer.options.screenshot_to is None)
         self.implot_ctx = implot.create_context()
 
@@ -92,6 +93,7 @@ class Workspace:
         s = self.state
         guarded(s, "ui state", self.persist.tick, time.monotonic(), ui=False)
         guarded(s, "layout", self.layout.sync, s, ui=False)
+        guarded(s, "save", save_job.poll, s, ui=False)
         guarded(s, "save dialog", self.save_dialog.draw, s)
         x, y, w, h = rect
         self._draw_left((x, y, tree_width, h))
@@ -259,12 +261,17 @@ class Workspace:
         from imgui_bundle import implot
 
         try:
-            self.persist.save()
+            job = self.state.save_job
+            if job is not None:
+                job.finish()  # a running save ends (bounded wait, then cancelled): never a half file
         finally:
-            for drawer in self.drawers.values():
-                if hasattr(drawer, "release"):
-                    drawer.release()
-            self.drawers.clear()
-            if self.implot_ctx is not None:
-                implot.destroy_context(self.implot_ctx)
-                self.implot_ctx = None
+            try:
+                self.persist.save()
+            finally:
+                for drawer in self.drawers.values():
+                    if hasattr(drawer, "release"):
+                        drawer.release()
+                self.drawers.clear()
+                if self.implot_ctx is not None:
+                    implot.destroy_context(self.implot_ctx)
+                    self.implot_ctx = None

@@ -77,3 +77,17 @@ def region(img: np.ndarray, rect) -> np.ndarray:
 def color_count(img: np.ndarray, rgb, tol: int = 10) -> int:
     diff = np.abs(img[..., :3].astype(int) - np.array(rgb)).max(axis=-1)
     return int((diff <= tol).sum())
+
+
+def step_until(viewer, done, timeout: float = 20.0, what: str = "the condition") -> int:
+    """Step frames until ``done()`` holds; returns the frames stepped (the timeout is a safety net)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    frames = 0
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout:g} s ({frames} frames)")
+        viewer.step()
+        frames += 1
+    return frames

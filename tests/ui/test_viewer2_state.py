@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from imgui_bundle import imgui
 
-from ._viewer2 import click, headless_viewer, press, type_text
+from ._viewer2 import click, headless_viewer, press, step_until, type_text
 from ._viewer2_data import write_mixed
 
 pytestmark = pytest.mark.gui
@@ -106,6 +106,7 @@ def test_save_recording_and_time_selection(mixed_rrd, tmp_path):
         full = str(tmp_path / "full.rrd")
         type_text(v, "save_path", full)
         click(v, "save_ok")
+        step_until(v, lambda: v.state.save_job is None, what="the save")  # written on a thread
         hello, st = load(full)
         assert hello.recording_id == v.state.recording_id and hello.application_id == "state_test"
         assert st.row_counts() == v.state.store.row_counts()
@@ -117,6 +118,7 @@ def test_save_recording_and_time_selection(mixed_rrd, tmp_path):
         type_text(v, "save_from", "5")
         type_text(v, "save_to", "9")
         click(v, "save_ok")
+        step_until(v, lambda: v.state.save_job is None, what="the save")
     _, st = load(part)
     assert st.time_range("frame") == (5, 9)
     assert st.row_counts()["/metrics/sin"] == 5

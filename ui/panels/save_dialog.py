@@ -1,5 +1,9 @@
 """File > Save recording / Save time selection: a modal with a path (and, for a selection, the
-time range on the current timeline, in its unit; it starts as the whole range)."""
+time range on the current timeline, in its unit; it starts as the whole range).
+
+Save checks the fields, starts the write on a background thread (``ui.save_job``) and closes the
+dialog; progress and the result show in the status bar. While a save runs, Save is refused with a
+message (the dialog shows that save's progress)."""
 
 from __future__ import annotations
 
@@ -7,14 +11,15 @@ from pathlib import Path
 
 from imgui_bundle import imgui
 
-from ..recording_io import save_recording
+from .. import save_job
 from ..state import AppState
 from ..timefmt import format_time, parse_time
 from . import record_item
 
 
 class SaveDialog:
-    def __init__(self) -> None:
+    def __init__(self, wake=None) -> None:
+        self.wake = wake  # wakes an idle frame loop when the save ends
         self.path = [""]
         self.range_text = ["", ""]
         self.mode = "recording"
@@ -34,10 +39,9 @@ class SaveDialog:
         self.message = ""
         imgui.open_popup("Save recording")
 
-    def save(self, state: AppState) -> int:
-        """Save now with the dialog's fields; raises ValueError/OSError on bad input."""
-        if state.store is None or state.recording_id is None:
-            raise ValueError("no recording is open")
+    def save(self, state: AppState) -> save_job.SaveJob:
+        """Start saving with the dialog's fields; raises ValueError/OSError on bad input or while
+        another save runs (``save_job.SaveBusy``)."""
         time_range = None
         if self.mode == "selection":
             tl, kind = state.time.timeline, state.time.kind
@@ -45,7 +49,7 @@ class SaveDialog:
                 raise ValueError("no timeline to select a time range on")
             t0, t1 = (parse_time(x, kind) for x in self.range_text)
             time_range = (tl, min(t0, t1), max(t0, t1))
-        return save_recording(self.path[0], state.store, state.recording_id, state.application_id, time_range)
+        return save_job.start_save(state, self.path[0], time_range, self.wake)
 
     def draw(self, state: AppState) -> None:
         if state.save_dialog:
@@ -62,11 +66,14 @@ class SaveDialog:
                 imgui.set_next_item_width(200)
                 _, self.range_text[i] = imgui.input_text(f"{label} ({state.time.timeline})", self.range_text[i])
                 record_item(state, f"save_{label}")
+        running = state.save_job
+        if running is not None and running.running:
+            imgui.progress_bar(running.progress, imgui.ImVec2(420, 0), f"saving {running.describe()}")
         if imgui.button("Save"):
             try:
-                rows = self.save(state)
-                self.message = f"saved {rows} rows"
-                imgui.close_current_popup()
+                job = self.save(state)
+                self.message = f"saving to {job.path} ..."
+                imgui.close_current_popup()  # the UI stays free; the status bar shows progress and result
             except (ValueError, OSError) as exc:
                 self.message = str(exc)
         record_item(state, "save_ok")
