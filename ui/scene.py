@@ -289,14 +289,30 @@ def _merge(scene: Scene, part: Scene) -> None:
         scene.up, scene._up_depth = part.up, part._up_depth
 
 
-def origin_frame(state: AppState, origin: str) -> np.ndarray | None:
+PINHOLE = "Pinhole:image_from_camera"
+
+
+def origin_frame(state: AppState, origin: str, image_plane: bool = False) -> np.ndarray | None:
     """``origin_from_world`` at the cursor: a view rooted at ``origin`` shows its subtree in the
-    origin entity's own frame, as Rerun does (None: the root, or an origin with no usable frame)."""
+    origin entity's own frame, as Rerun does (None: the root, or an origin with no usable frame).
+
+    ``image_plane`` (2D views): when the origin is a pinhole camera, its frame is its image plane
+    in pixels (``world_from_origin @ camera_from_image``), so the images and 2D data logged under
+    the camera keep their pixel coordinates."""
     st = state.store
     if st is None or origin in ("", "/"):
         return None
+    tl, t = state.time.timeline, state.time.cursor
     try:
-        world = np.asarray(st.world_transform(origin, state.time.timeline, state.time.cursor), np.float64)
+        world = np.asarray(st.world_transform(origin, tl, t), np.float64)
+        if image_plane:
+            k = st.latest_at(origin, tl, t).get(PINHOLE)
+            if k is not None and len(k.values):
+                flat = np.asarray(k.values.flatten().to_numpy(zero_copy_only=False), np.float64)
+                if len(flat) >= 9:
+                    camera_from_image = np.eye(4)
+                    camera_from_image[:3, :3] = np.linalg.inv(flat[:9].reshape(3, 3).T)  # column-major K
+                    world = world @ camera_from_image
         if np.array_equal(world, np.eye(4)):
             return None
         return np.linalg.inv(world)

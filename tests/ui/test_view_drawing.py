@@ -282,3 +282,79 @@ def test_clicking_a_line_strip_selects_that_strip(tmp_path):
         v.step()
         click(v, "", at=(x0 + x, y0 + y))
         assert (v.state.selected, v.state.selected_instance) == ("/strips", 2)
+
+
+# -- 6. a 2D view's origin re-bases its content, as the 3D views do ------------------------------
+
+
+def camera_rig(rec):
+    """``/world/cam`` turned 90° and moved to (100, 50); under it an image moved by (10, 0), a point
+    at the image's middle and a box around it, all in the camera's own frame."""
+    turn = rr.RotationAxisAngle(axis=[0, 0, 1], radians=math.pi / 2)
+    rr.log("world/cam", rr.Transform3D(translation=[100, 50, 0], rotation=turn), recording=rec)
+    img = np.zeros((4, 4, 3), np.uint8)
+    img[:] = RED
+    rr.log("world/cam/img", rr.Transform3D(translation=[10, 0, 0]), recording=rec)
+    rr.log("world/cam/img", rr.Image(img), recording=rec)
+    rr.log("world/cam/pts", rr.Points2D([[12, 2]], colors=YELLOW, radii=0.3), recording=rec)
+    rr.log("world/cam/box", rr.Boxes2D(centers=[[12, 2]], half_sizes=[[3, 3]], colors=GREEN), recording=rec)
+
+
+def test_2d_origin_shows_its_subtree_in_the_origins_frame(tmp_path):
+    from ui.views.scene2d import build_scene2d
+
+    state = load(record(str(tmp_path / "rig.rrd"), camera_rig))
+    paths = ["/world/cam/img", "/world/cam/pts", "/world/cam/box"]
+    local = build_scene2d(state, paths, origin="/world/cam")
+    assert np.allclose(local.points[0][1], [[12, 2]], atol=1e-5)
+    assert np.allclose(local.images[0][3], [[10, 0], [14, 0], [14, 4], [10, 4]], atol=1e-5)
+    assert np.allclose(local.boxes[0][1], [[9, -1]]) and np.allclose(local.boxes[0][2], [[15, 5]])
+    assert np.allclose(local.bounds, [[9, -1], [15, 5]], atol=1e-5)
+    # at the root the same content goes through /world/cam's turn and move, images included
+    world = build_scene2d(state, paths, origin="/")
+    assert np.allclose(world.points[0][1], [[98, 62]], atol=1e-5)  # (12, 2) turned -> (-2, 12), + (100, 50)
+    assert np.allclose(world.images[0][3], [[100, 60], [100, 64], [96, 64], [96, 60]], atol=1e-5)
+    # an origin deeper down re-bases on that entity's frame (its own transform included)
+    assert np.allclose(build_scene2d(state, ["/world/cam/img"], origin="/world/cam/img").images[0][3],
+                       [[0, 0], [4, 0], [4, 4], [0, 4]], atol=1e-5)
+
+
+def test_2d_origin_at_a_pinhole_camera_shows_image_pixels(tmp_path):
+    from ui.views.scene2d import build_scene2d
+
+    def log(rec):
+        rr.log("world/cam", rr.Transform3D(translation=[5, 0, 2]), recording=rec)
+        rr.log("world/cam", rr.Pinhole(focal_length=100.0, width=64, height=48), recording=rec)
+        rr.log("world/cam/pts", rr.Points2D([[10, 20], [64, 48]]), recording=rec)
+
+    state = load(record(str(tmp_path / "pinhole.rrd"), log))
+    local = build_scene2d(state, ["/world/cam/pts"], origin="/world/cam")
+    assert np.allclose(local.points[0][1], [[10, 20], [64, 48]], atol=1e-4)  # pixels, not rays at depth 1
+
+
+@pytest.mark.gui
+def test_2d_view_with_an_origin_draws_its_content_in_the_origins_frame(tmp_path):
+    bp = rrb.Blueprint(rrb.Spatial2DView(origin="/world/cam", name="Cam"))
+    with headless_viewer(record(str(tmp_path / "rig_bp.rrd"), camera_rig, blueprint=bp)) as v:
+        node = v.workspace.layout.views()[0]
+        assert node.origin == "/world/cam"
+        lo, hi = v.workspace.drawers[node.uid].scene.bounds
+        assert np.allclose(node.ui["center"], (lo + hi) / 2) and np.allclose((lo + hi) / 2, [12, 2])
+        ox, oy, zoom = node.ui["_xform"]  # screen = o + zoom * p
+
+        def px(p):
+            return int(ox + zoom * p[0]), int(oy + zoom * p[1])
+
+        img = v.screenshot()
+        x, y = px((12, 2))
+        assert color_count(img[y - 2 : y + 3, x - 2 : x + 3], YELLOW, 40) > 0  # the point, at the middle
+        x, y = px((10.5, 0.5))
+        assert color_count(img[y - 2 : y + 3, x - 2 : x + 3], RED, 40) == 25  # the image, moved by (10, 0)
+        x, y = px((2, 2))
+        assert color_count(img[y - 2 : y + 3, x - 2 : x + 3], RED, 40) == 0  # not at the origin's (0, 0)
+        from ui.blueprint.edit import set_origin
+
+        set_origin(v.workspace.layout, node, "/world/cam/img")  # a new origin: re-based and fitted again
+        v.step()
+        v.step()
+        assert np.allclose(node.ui["center"], [2, 2])

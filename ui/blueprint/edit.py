@@ -121,6 +121,8 @@ def set_origin(layout, node: ViewNode, origin: str) -> None:
     EntityFilter(node.contents, origin)  # the rules must still read with $origin expanded
     node.origin = node.view.origin = origin
     node.set_contents(node.contents)  # $origin moved
+    if node.kind == "Spatial2DView":
+        node.ui["fitted"] = False  # its content is re-based on the new origin: fit it again
     layout.edited()
 
 

@@ -1,6 +1,9 @@
 """The 2D scene of one view at the cursor: points, boxes, line strips and images, in view units.
 
-Positions go through the entity's world transform (its x/y part). Colors fall back to the annotation
+Positions go through the entity's world transform re-based on the view's origin, as the 3D views do
+(``origin_from_world @ world_from_entity``, its x/y part; a pinhole camera origin's frame is its
+image plane in pixels), so a view rooted at ``/a/b`` draws ``/a/b/c`` relative to ``/a/b``.
+Images are placed by the same transform (their four corners). Colors fall back to the annotation
 context's colors of the class/keypoint ids (``ui/annotations.py``), then a stable color per class
 id, then the same per-entity color as 3D; radii below zero are UI pixels, as in Rerun
 (line strips, box edges and arrows too).
@@ -14,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..annotations import ANNOTATIONS, AnnotationResolver, keypoint_segments
-from ..scene import _colors, _floats, _fsl, labels_of, place_labels
+from ..scene import _colors, _floats, _fsl, labels_of, origin_frame, place_labels
 from . import images2d
 
 
@@ -24,7 +27,7 @@ class Scene2D:
     boxes: list = field(default_factory=list)  # (entity, (n,2) min, (n,2) max, (n,4) rgba, (n,) radii)
     strips: list = field(default_factory=list)  # (entity, [(m,2) arrays], (n,4) rgba, (n,) radii)
     labels: list = field(default_factory=list)  # (entity, (k,2) anchors, k texts, (k,4) rgba)
-    images: list = field(default_factory=list)  # (entity, (h,w,4) uint8, row_id)
+    images: list = field(default_factory=list)  # (entity, (h,w,4) uint8, row_id, (4,2) corners)
     bounds: tuple[np.ndarray, np.ndarray] | None = None
 
     def grow(self, lo: np.ndarray, hi: np.ndarray) -> None:
@@ -56,17 +59,19 @@ def candidates(state, keep) -> list[str]:
     return out
 
 
-def build_scene2d(state, paths: list[str], memo: dict | None = None) -> Scene2D:
-    """Latest-at of ``paths`` (see ``candidates``) at the cursor, as 2D primitives.
+def build_scene2d(state, paths: list[str], memo: dict | None = None, origin: str = "/") -> Scene2D:
+    """Latest-at of ``paths`` (see ``candidates``) at the cursor, as 2D primitives in the frame of
+    ``origin``.
 
-    ``memo`` (entity -> (cells' row ids and transform, its primitives)) lets an entity whose
-    answer did not change since the last build skip its conversion.
+    ``memo`` (entity -> (cells' row ids and re-based transform, its primitives)) lets an entity
+    whose answer did not change since the last build skip its conversion.
     """
     scene = Scene2D()
     st = state.store
     if st is None:
         return scene
     tl, t = state.time.timeline, state.time.cursor
+    base = origin_frame(state, origin, image_plane=True)
     resolver = AnnotationResolver(st, tl, t)
     fresh: dict = {}
     for path in paths:
@@ -76,6 +81,8 @@ def build_scene2d(state, paths: list[str], memo: dict | None = None) -> Scene2D:
             continue
         try:
             world = st.world_transform(path, tl, t)
+            if base is not None:
+                world = base @ world
             key = (tuple(sorted((k, c.row_id, c.time) for k, c in cells.items())), world.tobytes())
             cells = resolver.attach(path, cells)
             if ANNOTATIONS in cells:
@@ -109,10 +116,10 @@ def _add(scene: Scene2D, path: str, cells: dict, world: np.ndarray) -> None:
     for kind in images2d.KINDS:
         img = images2d.decode(cells, kind)
         if img is not None:
-            scene.images.append((f"{path}#{kind}", img, images2d.row_id(cells, kind)))
-            lo = _xy(world, np.zeros((1, 2), np.float32))[0]
-            hi = _xy(world, np.array([[img.shape[1], img.shape[0]]], np.float32))[0]
-            scene.grow(np.minimum(lo, hi), np.maximum(lo, hi))
+            h, w = img.shape[:2]
+            corners = _xy(world, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))
+            scene.images.append((f"{path}#{kind}", img, images2d.row_id(cells, kind), corners))
+            scene.grow(corners.min(axis=0), corners.max(axis=0))
     if "Arrows2D:vectors" in cells:
         _arrows(scene, path, cells, world)
     if "Points2D:positions" in cells:

@@ -44,7 +44,7 @@ class View2D:
             self._paths, self._paths_key = candidates(state, node.includes), pkey
         key = (pkey, state.time.timeline, state.time.cursor)
         if key != self._key:
-            self.scene = build_scene2d(state, self._paths, self._memo)
+            self.scene = build_scene2d(state, self._paths, self._memo, node.origin)
             self._key = key
 
     def _texture(self, path: str, img: np.ndarray, row_id: tuple):
@@ -110,9 +110,9 @@ class View2D:
         def s(p):
             return imgui.ImVec2(ox + float(p[0]) * zoom, oy + float(p[1]) * zoom)
 
-        for path, img, row_id in self.scene.images:
+        for path, img, row_id, corners in self.scene.images:  # placed by the entity's transform
             tex = self._texture(path, img, row_id)
-            dl.add_image(imgui.ImTextureRef(tex.glo), s((0, 0)), s((img.shape[1], img.shape[0])))
+            dl.add_image_quad(imgui.ImTextureRef(tex.glo), *(s(c) for c in corners))
 
         def width(r, extra: float) -> float:  # radius (negative: UI pixels) -> line thickness
             return max(float(-2.0 * r if r < 0 else 2.0 * r * zoom), 1.0) + extra
