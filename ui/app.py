@@ -128,8 +128,9 @@ class Viewer:
         guarded(s, "open dialog", open_dialog.draw, s, self._open_text)
         top = self._menu_height
         body_h = max(h - top - TIMELINE_HEIGHT, 50)
-        self.workspace.draw_body((0, top, w, body_h), TREE_WIDTH)  # guards each panel and view
-        self.workspace.draw_bottom((0, top + body_h, w, TIMELINE_HEIGHT))
+        # each panel and view is guarded inside; these catch what falls between them (splitters)
+        guarded(s, "body", self.workspace.draw_body, (0, top, w, body_h), TREE_WIDTH)
+        guarded(s, "bottom", self.workspace.draw_bottom, (0, top + body_h, w, TIMELINE_HEIGHT))
         guarded(s, "shortcuts", self._shortcuts)
 
     def _menu_bar(self) -> None:
