@@ -13,6 +13,11 @@ Memory bound (``max_bytes_in_flight``, default 100 MiB) over queued plus unackno
   without progress it warns; after that it drops the oldest queued chunk to make room (counted,
   warned, reported to the ingest) so the program never hangs forever.
 - ``policy="drop_oldest"``: the oldest queued chunks are dropped at once (counted, warned, reported).
+
+Closing is bounded by the recording's timeout, not by these: when its time is up the recording calls
+``give_up``, after which nothing here waits (a ``send`` waiting for room returns, ``flush`` returns
+False, ``close`` does not wait for acknowledgements) and every row not acknowledged is counted in
+``close``'s warning.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ MiB = 1 << 20
 _HEARTBEAT = 0.5
 _RESYNC_AFTER = 1.5
 _WARN_EVERY = 5.0
+#: how long ``close`` waits for the I/O thread to say BYE once the sink has given up
+_BYE_WAIT = 0.2
 
 
 @dataclasses.dataclass
@@ -132,6 +139,9 @@ class NetworkSink:
         self._last_warn = 0.0
         self._ping = False
         self._closing = False
+        #: ``give_up`` was called: nothing waits any more; rows refused since then, for ``close`` to report
+        self._gave_up = False
+        self._refused = [0, 0]
         self._thread: threading.Thread | None = None
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -170,6 +180,9 @@ class NetworkSink:
                                           f"limit {self._max_message}")
                     continue
                 self._make_room(out.size)
+                if self._gave_up or self._closing:  # queued now, it would never be sent nor counted
+                    self._refuse(out)
+                    continue
                 # the seq is taken only as the chunk is queued: a concurrent flush() that counts it waits for it
                 out.seq = self._next_seq
                 self._next_seq += 1
@@ -195,7 +208,7 @@ class NetworkSink:
             if self.policy == "drop_oldest" and self._drop_oldest(
                     "max_bytes_in_flight reached (policy drop_oldest)", never_sent_only=True):
                 continue
-            if self._closing:
+            if self._closing or self._gave_up:
                 return
             if self.stats.acked_seq != acked:  # the ingest is taking data: the timeout counts from now
                 waited_since, acked = time.monotonic(), self.stats.acked_seq
@@ -229,6 +242,20 @@ class NetworkSink:
         self._count_drop(out, reason)
         self._cv.notify_all()
         return True
+
+    def _refuse(self, out: _Out) -> None:
+        """Called with the lock held, after ``give_up`` or ``close``: ``out`` is dropped, never sent."""
+        if self._closing:  # sent to a closed sink: nobody else will say it
+            self._count_drop(out, "the sink is closed")
+            return
+        out.dropped = True
+        self.stats.dropped_rows += out.rows
+        self.stats.dropped_bytes += out.size
+        self._drop_report[0] += out.rows
+        self._drop_report[1] += out.size
+        self._drop_reason = "the recording closed before the ingest took it"
+        self._refused[0] += out.rows
+        self._refused[1] += out.size
 
     def _count_drop(self, out: _Out, reason: str) -> None:
         out.dropped = True
@@ -273,7 +300,7 @@ class NetworkSink:
             self._wake()
             last_progress, last_acked = start, self.stats.acked_seq
             while self._pending_through(target):
-                if self._closing:  # closed (what was pending is counted undelivered): nothing can come
+                if self._closing or self._gave_up:  # nothing will be waited for (what is pending is counted)
                     return False
                 now = time.monotonic()
                 if self.stats.acked_seq != last_acked:
@@ -286,26 +313,45 @@ class NetworkSink:
                 self._cv.wait(0.05)
         return True
 
+    def give_up(self) -> None:
+        """Stop waiting for the ingest (the recording closes and its time is up); callable from any thread.
+
+        A ``send`` waiting for room returns at once and drops its chunk, as do later ones; ``flush``
+        returns False; ``close`` counts what is unacknowledged instead of waiting for it."""
+        with self._cv:
+            self._gave_up = True
+            self._cv.notify_all()
+
     def close(self) -> None:
+        """Wait for acknowledgements (unless given up), then stop; warns with the rows not acknowledged."""
         with self._cv:
             if self._closing:
                 return
-        self.flush()
+            gave_up = self._gave_up
+        if not gave_up:
+            self.flush()
         with self._cv:
             self._closing = True
             pending = list(self._unsent) + list(self._inflight)
+            unsent = sum(o.rows for o in pending if not o.sent) + self._refused[0]
+            unconfirmed = sum(o.rows for o in pending if o.sent)
+            nbytes = sum(o.size for o in pending) + self._refused[1]
+            self.stats.dropped_rows += unsent - self._refused[0]
+            self.stats.undelivered_rows += unconfirmed
+            self.stats.dropped_bytes += nbytes - self._refused[1]
             if pending:
-                rows = sum(o.rows for o in pending)
-                self.stats.undelivered_rows += rows
-                self._drop_report[0] += rows
+                self._drop_report[0] += sum(o.rows for o in pending)
                 self._drop_report[1] += sum(o.size for o in pending)
                 self._drop_reason = "not acknowledged when the sink closed"
-                warn_user(f"rerun_zmq: {rows} rows logged to {self.endpoint} were not acknowledged by the ingest "
-                          "before the connection closed; they may be lost")
             self._cv.notify_all()
         self._wake()
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=2.0)
+            self._thread.join(timeout=_BYE_WAIT if gave_up else 2.0)
+        if unsent or unconfirmed:
+            split = [f"{unsent} never sent (lost)" if unsent else "",
+                     f"{unconfirmed} sent but not confirmed (may be lost)" if unconfirmed else ""]
+            warn_user(f"rerun_zmq: {unsent + unconfirmed} rows ({nbytes} bytes) logged to {self.endpoint} were not "
+                      f"acknowledged by the ingest before the connection closed: {', '.join(filter(None, split))}")
 
     def after_fork_in_child(self) -> None:
         """A forked child owns none of the parent's socket, thread or pending data."""

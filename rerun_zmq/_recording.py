@@ -1,4 +1,10 @@
-"""``RecordingStream``: one recording's time state, batcher and sink."""
+"""``RecordingStream``: one recording's time state, batcher and sink.
+
+``close``, ``disconnect``, ``flush(timeout)`` and interpreter exit keep their time bound even while
+the sink is stuck inside ``send`` (a network sink waiting for room, a file on a stalled disk): when
+the time is up the sink is told to stop waiting (``_sinks.give_up``), one that cannot is left
+behind, and the rows that did not get through are counted and warned about.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from collections.abc import Iterable
 from ._batcher import Batcher, BatcherConfig
 from ._entity_path import canonical_path, is_reserved
 from ._errors import report, warn_user
-from ._sinks import BufferedSink, FileSink, MemorySink, Sink
+from ._sinks import BufferedSink, FileSink, MemorySink, Sink, give_up, held_rows
 from ._time import ThreadTime, to_duration_ns, to_sequence, to_timestamp_ns
 from ._wire import ChunkMsg, Hello
 from .archetypes._base import Archetype, ComponentBatch, batches_signature
@@ -22,6 +28,12 @@ ENV_APP = "RERUN_ZMQ_APPLICATION_ID"
 ENV_REC = "RERUN_ZMQ_RECORDING_ID"
 ENV_SINK = "RERUN_ZMQ_SINK"
 ENV_PID = "RERUN_ZMQ_PARENT_PID"
+#: seconds interpreter exit spends closing every recording, all together (default: ``CLOSE_TIMEOUT``)
+ENV_EXIT_TIMEOUT = "RERUN_ZMQ_EXIT_TIMEOUT_SECS"
+#: default bound of ``close`` and ``disconnect``
+CLOSE_TIMEOUT = 10.0
+#: once the time is up, how long a sink gets to let go (a network sink: count what it held, say BYE)
+_LET_GO = 0.5
 _live: weakref.WeakSet[RecordingStream] = weakref.WeakSet()
 #: raw entity path string -> canonical path, for paths already validated
 _PATHS: dict[str, str] = {}
@@ -74,6 +86,7 @@ class RecordingStream:
         self._sink: Sink = BufferedSink()
         self._hello_sent = False
         self.batcher = Batcher(batcher_config or BatcherConfig.from_env(), self._on_chunk, self._on_batch_error)
+        self._count_from_here()
         self.batcher.on_pass_end = self._end_of_pass
         self._prev_thread: list = []
         _live.add(self)
@@ -235,7 +248,19 @@ class RecordingStream:
             if not self._hello_sent:
                 self._sink.send(self._hello())
                 self._hello_sent = True
-            self._sink.send(msg)
+            try:
+                self._sink.send(msg)
+            finally:  # accepted, or refused with an error the batcher reports: no longer ours to count
+                self._settled_rows += batch.num_rows
+
+    def _count_from_here(self) -> None:
+        """Start counting rows (a new batcher, or a forked child's fresh one)."""
+        self._rows_base = self.batcher._counter  # every row pushed or reserved takes one counter value
+        self._settled_rows = 0
+
+    def _unsettled_rows(self) -> int:
+        """Rows logged that the sink has not yet accepted (still in the batcher, or in a ``send`` under way)."""
+        return max(self.batcher._counter - self._rows_base - self._settled_rows, 0)
 
     def _end_of_pass(self) -> None:
         with self._sink_lock:
@@ -280,37 +305,140 @@ class RecordingStream:
         self.set_sink(sink)
         return sink
 
-    def disconnect(self) -> None:
-        self.set_sink(BufferedSink())
+    def disconnect(self, timeout: float | None = CLOSE_TIMEOUT) -> None:
+        """Flush and close the sink, then buffer what is logged next (for a later sink), within ``timeout``."""
+        self._retire("disconnected", timeout, stop=False)
+        if self is _global:
+            _publish_environment(self)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Return once every row logged before this call has reached the sink (over the network: is acknowledged)."""
+        deadline = _deadline(timeout)
         ok = self.batcher.flush(timeout)
-        with self._sink_lock:
-            ok = self._sink.flush(timeout) and ok
+        # a sink's flush honours its timeout (a file's has nothing left to write once the batcher's pass
+        # ended); the lock is what a sink stuck in a send holds
+        if self._sink_lock.acquire(timeout=_wait_arg(deadline)):
+            try:
+                ok = self._sink.flush(_left(deadline)) and ok
+            finally:
+                self._sink_lock.release()
+        else:
+            ok = False
         if not ok:
             report(TimeoutError(f"rr.flush: timed out after {timeout} s; data is still pending"))
         return ok
 
-    def close(self, timeout: float | None = 10.0) -> None:
-        """Flush and close the sink (the file gets its footer); warns if data was still pending after ``timeout``."""
-        flushed = self.batcher.stop(timeout)
-        with self._sink_lock:
-            flushed = self._sink.flush(timeout) and flushed
-            self._sink.close()
-            if not isinstance(self._sink, BufferedSink):
+    def close(self, timeout: float | None = CLOSE_TIMEOUT) -> None:
+        """Flush and close the sink (the file gets its footer), within ``timeout``.
+
+        Whatever the sink has not accepted by then is lost: counted, and warned about."""
+        self._retire("closed", timeout, stop=True)
+
+    def _retire(self, what: str, timeout: float | None, stop: bool) -> None:
+        """Hand every row to the sink, then detach it (a ``BufferedSink`` takes its place) and close it,
+        all by ``timeout``; warns with the rows that did not get through."""
+        deadline = _deadline(timeout)
+        flushed = self.batcher.flush(_left(deadline))
+        if not flushed:
+            give_up(self._sink)  # a send waiting for room returns now (the sink counts what it drops)
+        if stop:
+            self.batcher.stop(None if deadline is None else _left(deadline) / 2)
+        if not self._sink_lock.acquire(timeout=_wait_arg(deadline, _LET_GO)):
+            # the batcher thread is stuck in a send that cannot give up (e.g. a write to a stalled disk):
+            # leave the sink attached, to be closed by a later close (at exit at the latest)
+            sink = self._sink
+            self._warn_lost(what, timeout, self._unsettled_rows(), held_rows(sink), stuck=True)
+            return
+        try:
+            old = self._sink
+            unsettled = self._unsettled_rows()  # the rest of the pass goes to the BufferedSink
+            if not isinstance(old, BufferedSink):
                 self._sink = BufferedSink()
                 self._hello_sent = False
+        finally:
+            self._sink_lock.release()
+        closed, held = True, 0
+        if not isinstance(old, BufferedSink):  # (a BufferedSink or MemorySink stays: it keeps what it holds)
+            def shut() -> bool:
+                ok = old.flush(_left(deadline))
+                if not ok:
+                    give_up(old)
+                old.close()  # a network sink warns with the rows it held and did not deliver
+                return ok
+
+            closed, sink_flushed = _bounded(shut, deadline, _LET_GO)
+            flushed = flushed and closed and sink_flushed
+            held = 0 if closed else held_rows(old)
         if not flushed:
-            warn_user(f"rerun_zmq: recording {self.recording_id} closed after {timeout} s with data still not "
-                      "accepted by its sink; that data is lost")
+            self._warn_lost(what, timeout, unsettled, held, stuck=not closed)
+
+    def _warn_lost(self, what: str, timeout: float | None, unsettled: int, held: int, stuck: bool) -> None:
+        if unsettled and held:
+            detail = f": {unsettled + held} rows ({unsettled} not yet handed to it, {held} accepted but not written)"
+        elif unsettled or held:
+            detail = f": {unsettled} rows not yet handed to it" if unsettled else f": {held} rows not yet written"
+        else:
+            detail = ""  # what the sink itself held it says in its own warning
+        start = (f"rerun_zmq: recording {self.recording_id} {what} after {timeout} s with data still not accepted "
+                 "by its sink")
+        if stuck:
+            warn_user(f"{start}; that data is lost unless the sink recovers before the program ends{detail}; the "
+                      "sink is stuck (e.g. writing to a stalled disk) and is left to finish on its own")
+        else:
+            warn_user(f"{start}; that data is lost{detail}")
 
     def after_fork_in_child(self) -> None:
         self.producer_id = uuid.uuid4().hex
         self._sink_lock = threading.RLock()
         self.batcher.after_fork_in_child()
+        self._count_from_here()
         self._sink.after_fork_in_child()
         self._hello_sent = False
+
+
+def _deadline(timeout: float | None) -> float | None:
+    return None if timeout is None else time.monotonic() + max(timeout, 0.0)
+
+
+def _left(deadline: float | None) -> float | None:
+    """Seconds until ``deadline`` (never negative); None: no bound."""
+    return None if deadline is None else max(deadline - time.monotonic(), 0.0)
+
+
+def _wait_arg(deadline: float | None, extra: float = 0.0) -> float:
+    """``Lock.acquire(timeout=...)``'s argument: what is left plus ``extra``, or -1 for no bound."""
+    left = _left(deadline)
+    return -1 if left is None else left + extra
+
+
+def _bounded(fn, deadline: float | None, extra: float) -> tuple[bool, object]:
+    """``fn()`` on a helper thread, waiting until ``extra`` s past ``deadline``: (finished, its result).
+
+    A sink can block in a system call (a stalled disk), which no timeout of ours interrupts; the
+    helper goes on alone then. Its exception (a warning raised under ``-W error``) is raised here."""
+    if deadline is None:
+        return True, fn()
+    box: list = []
+
+    def run() -> None:
+        try:
+            box.append((True, fn()))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            box.append((False, exc))
+
+    helper = threading.Thread(target=run, name="rerun_zmq-close", daemon=True)
+    try:
+        helper.start()
+    except RuntimeError:  # no new threads at interpreter shutdown: do it here
+        run()
+    else:
+        helper.join(_wait_arg(deadline, extra))
+    if not box:
+        return False, None
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return True, value
 
 
 # -- current recording resolution -------------------------------------------------------------------
@@ -394,12 +522,44 @@ def get_thread_local() -> RecordingStream | None:
 
 
 # -- process lifecycle --------------------------------------------------------------------------------
+def _exit_timeout() -> float:
+    raw = os.environ.get(ENV_EXIT_TIMEOUT, "").strip()
+    try:
+        return max(float(raw), 0.0) if raw else CLOSE_TIMEOUT
+    except ValueError:
+        warn_user(f"rerun_zmq: {ENV_EXIT_TIMEOUT} must be a number of seconds, got {raw!r}; "
+                  f"using {CLOSE_TIMEOUT}")
+        return CLOSE_TIMEOUT
+
+
+def _close_at_exit(rec: RecordingStream, timeout: float | None = None) -> None:
+    try:
+        rec.close(_exit_timeout() if timeout is None else timeout)
+    except Exception as exc:  # noqa: BLE001 - interpreter exit: report, keep closing the others
+        warn_user(f"rerun_zmq: closing recording {rec.recording_id} at exit failed: {exc}")
+
+
 def _close_all_at_exit() -> None:
+    """Close every recording within the exit timeout, all side by side: a stalled ingest must not use
+    up the time of a file being completed. (Recordings that only buffer close on this thread.)"""
+    timeout = _exit_timeout()
+    deadline = time.monotonic() + timeout
+    buffered, closers = [], []
     for rec in list(_live):
+        if isinstance(rec.sink, BufferedSink):
+            buffered.append(rec)
+            continue
+        t = threading.Thread(target=_close_at_exit, args=(rec, timeout), name="rerun_zmq-exit", daemon=True)
         try:
-            rec.close()
-        except Exception as exc:  # noqa: BLE001 - interpreter exit: report, keep closing the others
-            warn_user(f"rerun_zmq: closing recording {rec.recording_id} at exit failed: {exc}")
+            t.start()
+        except RuntimeError:  # no new threads at interpreter shutdown
+            t.run()
+        closers.append(t)
+    for rec in buffered:
+        _close_at_exit(rec, max(deadline - time.monotonic(), 0.0))
+    for t in closers:  # each close keeps its own bound; this is a backstop
+        if t.ident is not None:
+            t.join(max(deadline + 2 * _LET_GO - time.monotonic(), 0.0))
 
 
 def _after_fork_in_child() -> None:
@@ -411,7 +571,7 @@ def _mp_child_started(rec: RecordingStream) -> None:
     """In a multiprocessing child (which exits with os._exit): flush and close at its end."""
     import multiprocessing.util as mpu
 
-    mpu.Finalize(None, rec.close, exitpriority=100)
+    mpu.Finalize(None, _close_at_exit, args=(rec,), exitpriority=100)
 
 
 def _register_mp_after_fork(rec: RecordingStream) -> None:

@@ -4,6 +4,11 @@
   receives everything logged since ``init``.
 - ``MemorySink`` (``rr.memory_recording()``): keeps messages; ``drain_as_bytes()`` gives .rrd bytes.
 - ``FileSink`` (``rr.save(path)``): streams to an .rrd file as data arrives.
+
+A sink may wait inside ``send`` (a network sink out of room, a file on a stalled disk). Closing a
+recording is bounded all the same: it calls ``give_up(sink)`` when its time is up, and a sink that
+can stop waiting (``NetworkSink.give_up``) does; one that cannot is left behind, and what it holds
+unwritten is counted by ``held_rows(sink)``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,24 @@ class Sink(Protocol):
     def end_of_pass(self) -> None: ...
     def close(self) -> None: ...
     def after_fork_in_child(self) -> None: ...
+
+
+def give_up(sink: Sink) -> None:
+    """Tell ``sink`` (and each sink a ``TeeSink`` holds) to stop waiting for room or acknowledgements."""
+    stop = getattr(sink, "give_up", None)
+    if stop is not None:
+        stop()
+        return
+    for inner in getattr(sink, "sinks", ()):
+        give_up(inner)
+
+
+def held_rows(sink: Sink) -> int:
+    """Rows ``sink`` has accepted but not yet written out, where it can tell (0 where it cannot)."""
+    count = getattr(sink, "held_rows", None)
+    if count is not None:
+        return count()
+    return sum(held_rows(inner) for inner in getattr(sink, "sinks", ()))
 
 
 class BufferedSink:
@@ -111,8 +134,19 @@ class FileSink:
             self._writer.flush()
 
     def flush(self, timeout: float | None = None) -> bool:
-        self.end_of_pass()
+        """Write out what is buffered; False if another write still holds the file after ``timeout``."""
+        if not self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
+            return False
+        try:
+            self._writer.flush()
+        finally:
+            self._lock.release()
         return True
+
+    def held_rows(self) -> int:
+        """Rows buffered or being written, not yet known to be in the file (read without the lock:
+        the thread holding it may be stuck in that very write)."""
+        return sum(entry[3] for entry in list(self._writer._pending_index))
 
     def close(self) -> None:
         with self._lock:
