@@ -539,6 +539,18 @@ def _close_at_exit(rec: RecordingStream, timeout: float | None = None) -> None:
         warn_user(f"rerun_zmq: closing recording {rec.recording_id} at exit failed: {exc}")
 
 
+def _warn_never_sent(rec: RecordingStream) -> None:
+    """Rows logged to a recording that never had a sink are discarded at exit: say so."""
+    sink = rec.sink
+    if type(sink) is not BufferedSink:  # a MemorySink keeps them on purpose
+        return
+    rows = sink.buffered_rows()
+    if rows:
+        warn_user(f"rerun_zmq: {rows} rows logged to recording {rec.recording_id} were never sent anywhere "
+                  "and are discarded at exit: it was not connected to a viewer, an ingest or a file "
+                  "(rr.spawn, rr.connect or rr.save)")
+
+
 def _close_all_at_exit() -> None:
     """Close every recording within the exit timeout, all side by side: a stalled ingest must not use
     up the time of a file being completed. (Recordings that only buffer close on this thread.)"""
@@ -557,6 +569,7 @@ def _close_all_at_exit() -> None:
         closers.append(t)
     for rec in buffered:
         _close_at_exit(rec, max(deadline - time.monotonic(), 0.0))
+        _warn_never_sent(rec)
     for t in closers:  # each close keeps its own bound; this is a backstop
         if t.ident is not None:
             t.join(max(deadline + 2 * _LET_GO - time.monotonic(), 0.0))

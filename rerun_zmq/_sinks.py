@@ -19,7 +19,7 @@ from typing import Protocol
 
 from . import _wire
 from ._rrd import RrdWriter, file_header, footer_bytes, record_bytes
-from ._wire import Message
+from ._wire import ChunkMsg, Message
 
 
 class Sink(Protocol):
@@ -63,6 +63,11 @@ class BufferedSink:
         with self._lock:
             msgs, self._msgs = self._msgs, []
         return msgs
+
+    def buffered_rows(self) -> int:
+        """Rows of the chunks held here."""
+        with self._lock:
+            return sum(m.batch.num_rows for m in self._msgs if isinstance(m, ChunkMsg))
 
     def flush(self, timeout: float | None = None) -> bool:
         return True

@@ -88,7 +88,7 @@ def test_close_with_a_blocked_sink_warns_that_data_is_lost():
     rec.log("e", rr.Scalars(1.0))
     assert sink.entered.wait(10)
     rec.log("e", rr.Scalars(2.0))
-    opener = threading.Timer(1.0, sink.gate.set)  # close waits for the send under way, not for this timeout
+    opener = threading.Timer(1.0, sink.gate.set)  # lets the stuck send end later; close does not wait for it
     opener.start()
     try:
         with pytest.warns(rr.RerunZmqWarning, match="still not accepted by its sink; that data is lost"):
