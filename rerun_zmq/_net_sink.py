@@ -287,11 +287,12 @@ class NetworkSink:
         return bool((self._unsent and self._unsent[0].seq <= target)
                     or (self._inflight and self._inflight[0].seq <= target))
 
-    def flush(self, timeout: float | None = None) -> bool:
+    def flush(self, timeout: float | None = None, *, stall: bool = False) -> bool:
         """Wait until every chunk sent before this call is acknowledged (or refused/dropped, counted).
 
-        ``timeout=None`` waits as long as acknowledgements keep coming, and gives up after
-        ``flush_timeout_sec`` without progress (the ingest is gone); returns False if data is pending.
+        ``timeout=None`` (or ``stall=True``, as when the recording closes) waits as long as
+        acknowledgements keep coming, and gives up after ``flush_timeout_sec`` without progress (the
+        ingest is gone); returns False if data is pending.
         """
         start = time.monotonic()
         with self._cv:
@@ -307,11 +308,14 @@ class NetworkSink:
                     last_progress, last_acked = now, self.stats.acked_seq
                 if timeout is not None and now - start >= timeout:
                     return False
-                stall = self.flush_timeout_sec
-                if timeout is None and stall is not None and now - last_progress >= stall:
+                limit = self.flush_timeout_sec
+                if (timeout is None or stall) and limit is not None and now - last_progress >= limit:
                     return False
                 self._cv.wait(0.05)
         return True
+
+    def flush_for_close(self, timeout: float | None) -> bool:
+        return self.flush(timeout, stall=True)
 
     def give_up(self) -> None:
         """Stop waiting for the ingest (the recording closes and its time is up); callable from any thread.

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from ._batcher import Batcher, BatcherConfig
 from ._entity_path import canonical_path, is_reserved
 from ._errors import report, warn_user
-from ._sinks import BufferedSink, FileSink, MemorySink, Sink, give_up, held_rows
+from ._sinks import BufferedSink, FileSink, MemorySink, Sink, flush_for_close, give_up, held_rows
 from ._time import ThreadTime, to_duration_ns, to_sequence, to_timestamp_ns
 from ._wire import ChunkMsg, Hello
 from .archetypes._base import Archetype, ComponentBatch, batches_signature
@@ -360,7 +360,7 @@ class RecordingStream:
         closed, held = True, 0
         if not isinstance(old, BufferedSink):  # (a BufferedSink or MemorySink stays: it keeps what it holds)
             def shut() -> bool:
-                ok = old.flush(_left(deadline))
+                ok = flush_for_close(old, _left(deadline))
                 if not ok:
                     give_up(old)
                 old.close()  # a network sink warns with the rows it held and did not deliver

@@ -40,6 +40,19 @@ def give_up(sink: Sink) -> None:
         give_up(inner)
 
 
+def flush_for_close(sink: Sink, timeout: float | None) -> bool:
+    """``sink.flush(timeout)`` before closing it; a network sink also stops waiting once its ingest made
+    no progress for the sink's ``flush_timeout_sec`` (2 s by default), so a dead ingest does not hold
+    a closing program for the whole timeout (what it held is counted by its ``close``)."""
+    fn = getattr(sink, "flush_for_close", None)
+    if fn is not None:
+        return fn(timeout)
+    inner = getattr(sink, "sinks", None)
+    if inner is not None:
+        return all([flush_for_close(s, timeout) for s in inner])
+    return sink.flush(timeout)
+
+
 def held_rows(sink: Sink) -> int:
     """Rows ``sink`` has accepted but not yet written out, where it can tell (0 where it cannot)."""
     count = getattr(sink, "held_rows", None)
