@@ -1,8 +1,13 @@
 """A store worker process (``--shards N``): one ``StoreHub`` for the entities routed to it.
 
-Started by the ingest (``ingest.workers``) as ``python -m ingest.worker ENDPOINT INDEX N MEMORY PARENT_PID``.
-It ignores SIGINT (a terminal's Ctrl-C reaches the whole process group; the ingest decides when
-workers stop), exits on the ingest's BYE, on SIGTERM, or when the ingest process is gone.
+Started by the ingest (``ingest.workers``) as
+``python -m ingest.worker ENDPOINT INDEX N MEMORY PARENT_PID [ROUTING_ID]``; its DEALER connects to
+the ingest's ROUTER under ``ROUTING_ID`` (new for each worker process, so a restarted one is told
+apart from the one it replaces). It ignores SIGINT (a terminal's Ctrl-C reaches the whole process
+group; the ingest decides when workers stop), exits on the ingest's BYE, on SIGTERM, or when the
+ingest process is gone. Asked ``copy_hierarchy``, it sends its Transform3D/Pinhole/Clear/
+AnnotationContext chunks (which every shard holds) for the ingest to pass to a restarted worker,
+which stores them (``b"C"`` frames) without acknowledging them.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ import zmq
 import zmq.asyncio
 
 from rerun_zmq import _wire
+from rerun_zmq._chunk import ChunkError, parse_chunk
 from rerun_zmq._wire import Ack, Bye, ChunkMsg, Error, Event, Message, Query
 
 from .errors import RejectedMessage
 from .query import QueryService
-from .routing import ShardMap
+from .routing import ShardMap, is_hierarchy_chunk
 from .shards import LocalShards
 
 log = logging.getLogger("ingest.worker")
@@ -36,8 +42,9 @@ class _Config:
 class Worker:
     """Quacks like ``Server`` for the ``QueryService`` that runs the standing queries of this shard."""
 
-    def __init__(self, endpoint: str, index: int, num_shards: int, memory_limit: int | None, parent: int) -> None:
-        self.endpoint, self.index, self.parent = endpoint, index, parent
+    def __init__(self, endpoint: str, index: int, num_shards: int, memory_limit: int | None, parent: int,
+                 identity: bytes = b"") -> None:
+        self.endpoint, self.index, self.parent, self.identity = endpoint, index, parent, identity
         self.config = _Config()
         self.shard_map = ShardMap(num_shards)
         self.memory_limit = memory_limit
@@ -55,7 +62,9 @@ class Worker:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, self._stop)
         ctx = zmq.asyncio.Context()
-        sock = ctx.socket(zmq.PAIR)
+        sock = ctx.socket(zmq.DEALER)
+        if self.identity:
+            sock.setsockopt(zmq.IDENTITY, self.identity)
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.SNDHWM, 0)
         sock.setsockopt(zmq.RCVHWM, 0)
@@ -93,17 +102,58 @@ class Worker:
                 self.insert(_TICKET.unpack(tag[1:9])[0], frames[1:])
             elif tag.startswith(b"Q"):
                 self.query(tag[1:], frames[1:])
-            elif isinstance(_wire.decode([f.bytes for f in frames[1:]]), Bye):
-                self.stop = True
+            elif tag == b"C":
+                self.seed(frames[1:])
+            elif self.control(frames[1:]):
                 return
+
+    def control(self, frames: list) -> bool:
+        """A message of the ingest itself (BYE, ``copy_hierarchy``); True when this worker should stop."""
+        try:
+            msg = _wire.decode([f.bytes for f in frames])
+        except _wire.WireError as exc:
+            log.warning("store worker %d: unreadable control message: %s", self.index, exc)
+            return False
+        if isinstance(msg, Bye):
+            self.stop = True
+            return True
+        if isinstance(msg, Event) and msg.name == "copy_hierarchy":
+            self.copy_hierarchy(str(msg.params.get("to", "")))
+        return False
+
+    def copy_hierarchy(self, to: str) -> None:
+        """Send every hierarchy chunk held here, for the ingest to pass to the restarted worker ``to``."""
+        tag = b"C" + to.encode()
+        n = 0
+        hub = self.shards.hub
+        for rid in hub.recording_ids():
+            for batch in hub.store(rid).chunks():
+                try:
+                    hierarchy = is_hierarchy_chunk(parse_chunk(batch))
+                except ChunkError:
+                    continue
+                if hierarchy:
+                    self._sync.send_multipart([tag, *_wire.encode(ChunkMsg(rid, batch))], copy=False)
+                    n += 1
+        self._send(b"", Event(0, "copy_done", {"to": to, "chunks": n}))
+
+    def seed(self, frames: list) -> None:
+        """Store a hierarchy chunk copied from another shard (no answer: no producer waits for it)."""
+        try:
+            msg = _wire.decode(frames)
+            if not isinstance(msg, ChunkMsg):
+                raise _wire.WireError(f"expected a CHUNK, got {msg.kind.name}")
+            self.shards.insert(msg.recording_id, msg.batch, parse_chunk(msg.batch))
+        except (RejectedMessage, _wire.WireError, ValueError) as exc:
+            log.warning("store worker %d: a copied hierarchy chunk was refused: %s", self.index, exc)
+            return
+        self.queries.on_chunk(msg.recording_id, msg.batch)
 
     def insert(self, ticket: int, frames: list) -> None:
         try:
             msg = _wire.decode(frames)
             if not isinstance(msg, ChunkMsg):
                 raise _wire.WireError(f"expected a CHUNK, got {msg.kind.name}")
-            from rerun_zmq._chunk import parse_chunk
-
             rows = self.shards.insert(msg.recording_id, msg.batch, parse_chunk(msg.batch), ticket)
         except (RejectedMessage, _wire.WireError, ValueError) as exc:
             self._send(b"", Error("bad_schema", str(exc)[:1000], ticket))
@@ -126,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s ingest-worker %(levelname)s %(message)s")
     endpoint, index, n, memory, parent = argv[0], int(argv[1]), int(argv[2]), int(argv[3]), int(argv[4])
-    asyncio.run(Worker(endpoint, index, n, memory or None, parent).run())
+    identity = argv[5].encode() if len(argv) > 5 else b""
+    asyncio.run(Worker(endpoint, index, n, memory or None, parent, identity).run())
     return 0
 
 
