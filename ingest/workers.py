@@ -536,7 +536,7 @@ class WorkerShards:
         delay = 0.0 if deaths == 1 else min(self.restart_backoff_max, self.restart_backoff * 2 ** (deaths - 2))
         sh.state = "waiting"
         sh.since = now + delay
-        return f"restarting it in {delay:g} s (death {deaths} of {self.max_restarts + 1} allowed within " \
+        return f"restarting it in {delay:g} s (death {deaths} of the {self.max_restarts} tolerated within " \
                f"{self.restart_window:g} s)"
 
     def _give_up(self, k: int, reason: str) -> None:

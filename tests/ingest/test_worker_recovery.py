@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import signal
 import sys
 import threading
@@ -84,7 +85,11 @@ def test_a_killed_worker_is_replaced_and_every_row_is_stored_or_refused(ingest):
     text = ing.log_text()
     assert f"store worker 0 (pid {old[0]}) exited: killed by SIGKILL" in text
     assert f"the {lost['rows']} rows in" in text and "are gone from the live store" in text
+    pidfds = [os.pidfd_open(pid) for pid in stats["workers"]]
     assert ing.stop() == 0
+    for fd in pidfds:  # the new worker exits with the ingest, like the old one
+        assert select.select([fd], [], [], 10)[0]
+        os.close(fd)
 
 
 def test_a_restarted_worker_gets_the_hierarchy_and_the_standing_queries_back():
