@@ -75,3 +75,15 @@ class BadQueryError(RejectedMessage):
     """A QUERY the ingest cannot answer (unknown op, bad parameters, unknown recording or entity)."""
 
     code = "bad_query"
+
+
+class StoreUnavailableError(RejectedMessage):
+    """The chunk's store worker died before confirming it, or its shard was given up."""
+
+    code = "store_unavailable"
+
+
+class StoreTimeoutError(RejectedMessage):
+    """The chunk's store worker did not confirm it within the chunk deadline."""
+
+    code = "store_timeout"

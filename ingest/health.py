@@ -28,6 +28,15 @@ class Health:
     worker_errors: int = 0
     #: big frames received into prefaulted memory (``ingest.prefault``)
     prefaulted_frames: int = 0
+    #: store workers (``--shards N``): deaths, restarts, shards given up, and what the dead ones held
+    worker_deaths: int = 0
+    worker_restarts: int = 0
+    workers_given_up: int = 0
+    worker_lost_rows: int = 0
+    worker_lost_chunks: int = 0
+    #: chunks a worker did not confirm within the chunk deadline (refused), and replies that came later
+    chunk_timeouts: int = 0
+    late_worker_replies: int = 0
     _last: tuple[float, int, int] = (0.0, 0, 0)
     _rates: tuple[float, float] = (0.0, 0.0)
 
@@ -59,5 +68,9 @@ class Health:
             "dropped_bytes": self.dropped_bytes, "duplicates": self.duplicates,
             "send_failures": self.send_failures, "disconnects": self.disconnects,
             "worker_errors": self.worker_errors, "prefaulted_frames": self.prefaulted_frames,
+            "worker_deaths": self.worker_deaths, "worker_restarts": self.worker_restarts,
+            "workers_given_up": self.workers_given_up, "worker_lost_rows": self.worker_lost_rows,
+            "worker_lost_chunks": self.worker_lost_chunks, "chunk_timeouts": self.chunk_timeouts,
+            "late_worker_replies": self.late_worker_replies,
             "uptime_s": round(time.monotonic() - self.started, 3),
         }

@@ -58,7 +58,7 @@ from rerun_zmq import _wire
 from rerun_zmq._chunk import ChunkInfo
 from rerun_zmq._wire import Bye, Event, Kind, Query, Result
 
-from .errors import ConfigError, RejectedMessage, SchemaError
+from .errors import ConfigError, RejectedMessage, SchemaError, StoreTimeoutError, StoreUnavailableError
 from .routing import ShardMap
 
 log = logging.getLogger("ingest")
@@ -84,18 +84,6 @@ _STANDING = ("latest_at", "range", "tail")
 _MERGED = ("chunks", "tail")
 
 ShardState = Literal["starting", "ready", "unreachable", "waiting", "failed"]
-
-
-class StoreUnavailableError(RejectedMessage):
-    """The chunk's store worker died before confirming it, or its shard was given up."""
-
-    code = "store_unavailable"
-
-
-class StoreTimeoutError(RejectedMessage):
-    """The chunk's store worker did not confirm it within the chunk deadline."""
-
-    code = "store_timeout"
 
 
 @dataclass

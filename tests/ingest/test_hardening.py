@@ -43,7 +43,7 @@ def test_a_worker_reply_that_raises_is_counted_and_the_ingest_keeps_serving():
         other_sink.close()
         other.close()
         with pytest.warns(RerunZmqWarning, match="not acknowledged"):
-            sink.close()  # the chunk whose ack was the bad reply is never acknowledged (a known limit)
+            sink.close()  # the bad reply's chunk is refused at the 30 s chunk deadline, after this close
         with pytest.warns(RerunZmqWarning, match="not accepted by its sink"):
             rec.close()  # at once (the sink is closed), and said here rather than at interpreter exit
 

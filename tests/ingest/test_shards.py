@@ -57,8 +57,10 @@ def test_two_shards_store_everything_once_and_answer_queries(ingest):
         os.close(fd)
 
 
-def test_a_dead_worker_refuses_its_chunks_instead_of_stalling_acks(ingest):
-    """A worker killed mid-run: its entities' chunks are refused (counted), the others' stored; no hang."""
+def test_a_dead_worker_never_stalls_acks(ingest):
+    """A worker killed before the producers start: it is replaced, and its entities' chunks are each
+    stored or refused (counted), the others' stored; no hang (tests/ingest/test_worker_recovery.py
+    covers the restart in detail)."""
     import signal
 
     ing = ingest("--shards", "2")
@@ -71,5 +73,5 @@ def test_a_dead_worker_refuses_its_chunks_instead_of_stalling_acks(ingest):
     procs = {n: start_producer(ing.addr, n, "--rows", "2000", "--recording-id", "dead") for n in (on0, on1)}
     got = {n: finish_producer(p) for n, p in procs.items()}
     assert got[on1]["flushed"] and got[on1]["acked_rows"] == 2000
-    assert got[on0]["flushed"] and got[on0]["rejected_rows"] == 2000 and got[on0]["acked_rows"] == 0
-    assert "store worker 0 exited" in ing.log_text()
+    assert got[on0]["flushed"] and got[on0]["acked_rows"] + got[on0]["rejected_rows"] == 2000
+    assert "store worker 0 (pid" in ing.log_text()
