@@ -107,6 +107,14 @@ def returns_within(bound: float, fn, *args, **kwargs):
     return box.get("value")
 
 
+def warnings_of(bound: float, fn, *args, **kwargs) -> list[str]:
+    """Run ``fn`` with ``returns_within(bound, ...)``; the warnings it gave, as text."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        returns_within(bound, fn, *args, **kwargs)
+    return [str(w.message) for w in caught]
+
+
 def rows_said(messages: list[str]) -> int:
     """The rows the warnings say were lost, added up."""
     return sum(int(n) for m in messages for n in re.findall(r"(\d+) rows", m))
@@ -118,10 +126,7 @@ def test_close_returns_in_time_when_the_ingest_never_grants_credit(fake):
     log_rows(rec)
     fake.recv(Hello)
     assert sink.waiting.wait(10)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        returns_within(1.0 + SLACK, rec.close, timeout=1.0)
-    said = [str(w.message) for w in caught]
+    said = warnings_of(1.0 + SLACK, rec.close, timeout=1.0)
     assert any("closed after 1.0 s" in m and "that data is lost" in m for m in said), said
     assert rows_said(said) == ROWS, said
     assert isinstance(rec.sink, BufferedSink)
@@ -138,10 +143,7 @@ def test_close_returns_in_time_when_the_ingest_goes_silent(fake):
     fake.send(ident, _wire.encode(Credit(1 << 20)))
     fake.recv(ChunkMsg)  # data reached the ingest, which says nothing from now on
     assert sink.waiting.wait(10)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        returns_within(1.0 + SLACK, rec.close, timeout=1.0)
-    said = [str(w.message) for w in caught]
+    said = warnings_of(1.0 + SLACK, rec.close, timeout=1.0)
     assert any("closed after 1.0 s" in m for m in said), said
     assert any("sent but not confirmed" in m for m in said), said
     assert rows_said(said) == ROWS, said
@@ -155,10 +157,7 @@ def test_disconnect_returns_in_time_and_counts_what_is_lost(fake):
     log_rows(rec)
     fake.recv(Hello)
     assert sink.waiting.wait(10)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        returns_within(CLOSE_TIMEOUT + SLACK, rr.disconnect, recording=rec)
-    said = [str(w.message) for w in caught]
+    said = warnings_of(CLOSE_TIMEOUT + SLACK, rr.disconnect, recording=rec)
     assert any(f"disconnected after {CLOSE_TIMEOUT} s" in m for m in said), said
     assert rows_said(said) == ROWS, said
     assert isinstance(rec.sink, BufferedSink)
@@ -199,10 +198,7 @@ def test_close_returns_in_time_while_a_file_is_on_a_stalled_disk(tmp_path):
     try:
         log_rows(rec)
         assert stalled.wait(10)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            returns_within(1.0 + SLACK, rec.close, timeout=1.0)
-        said = [str(w.message) for w in caught]
+        said = warnings_of(1.0 + SLACK, rec.close, timeout=1.0)
         assert any("closed after 1.0 s" in m and "stuck" in m for m in said), said
         assert rows_said(said) == ROWS, said
     finally:
