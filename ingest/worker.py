@@ -137,13 +137,17 @@ class Worker:
                     n += 1
         self._send(b"", Event(0, "copy_done", {"to": to, "chunks": n}))
 
+    def _store(self, frames: list, ticket: int = 0) -> tuple[ChunkMsg, int]:
+        """Decode a CHUNK and store it: (the message, rows stored); raises what refuses it."""
+        msg = _wire.decode(frames)
+        if not isinstance(msg, ChunkMsg):
+            raise _wire.WireError(f"expected a CHUNK, got {msg.kind.name}")
+        return msg, self.shards.insert(msg.recording_id, msg.batch, parse_chunk(msg.batch), ticket)
+
     def seed(self, frames: list) -> None:
         """Store a hierarchy chunk copied from another shard (no answer: no producer waits for it)."""
         try:
-            msg = _wire.decode(frames)
-            if not isinstance(msg, ChunkMsg):
-                raise _wire.WireError(f"expected a CHUNK, got {msg.kind.name}")
-            self.shards.insert(msg.recording_id, msg.batch, parse_chunk(msg.batch))
+            msg, _ = self._store(frames)
         except (RejectedMessage, _wire.WireError, ValueError) as exc:
             log.warning("store worker %d: a copied hierarchy chunk was refused: %s", self.index, exc)
             return
@@ -151,10 +155,7 @@ class Worker:
 
     def insert(self, ticket: int, frames: list) -> None:
         try:
-            msg = _wire.decode(frames)
-            if not isinstance(msg, ChunkMsg):
-                raise _wire.WireError(f"expected a CHUNK, got {msg.kind.name}")
-            rows = self.shards.insert(msg.recording_id, msg.batch, parse_chunk(msg.batch), ticket)
+            msg, rows = self._store(frames, ticket)
         except (RejectedMessage, _wire.WireError, ValueError) as exc:
             self._send(b"", Error("bad_schema", str(exc)[:1000], ticket))
             return
