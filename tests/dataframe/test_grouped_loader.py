@@ -25,6 +25,17 @@ def insert_in_file_order(batches) -> tuple[TimelineStore, int]:
     return store, refused
 
 
+def assert_loads_like_file_order(loader: _GroupedLoader, batches, rows) -> None:
+    """``loader``, given ``batches`` for recording "rec", finishes with the rows (as ``rows(store)``
+    reads them), timelines and refusals of the file-order oracle."""
+    want, want_refused = insert_in_file_order(batches)
+    loader.finish()
+    got = loader.stores.get("rec") or TimelineStore()
+    assert rows(got) == rows(want)
+    assert got.timelines() == want.timelines()
+    assert len(loader.refused) == want_refused
+
+
 def _chunk(i: int, entity: str, kind: str, dtype: str, big: bool) -> pa.RecordBatch:
     n = BIG if big else 1
     if dtype == "float":
@@ -49,15 +60,10 @@ chunks = st.lists(st.tuples(st.sampled_from(["/a", "/b"]), st.sampled_from(["seq
 def test_grouping_refuses_what_file_order_refuses(specs):
     """The same rows are stored and the same chunks refused, each once, as inserting in file order."""
     batches = [_chunk(i + 1, *spec) for i, spec in enumerate(specs)]
-    want, want_refused = insert_in_file_order(batches)
     loader = _GroupedLoader()
     for b in batches:
         loader.add("rec", b)
-    loader.finish()
-    got = loader.stores.get("rec") or TimelineStore()
-    assert _rows(got) == _rows(want)
-    assert got.timelines() == want.timelines()
-    assert len(loader.refused) == want_refused
+    assert_loads_like_file_order(loader, batches, _rows)
 
 
 def test_a_big_chunk_does_not_overtake_earlier_small_ones():

@@ -21,7 +21,7 @@ from rerun_zmq._loader import _GroupedLoader
 from rerun_zmq._rrd import RrdReader, RrdWriter
 from store import MalformedChunkError, TimelineStore
 
-from .test_grouped_loader import insert_in_file_order
+from .test_grouped_loader import assert_loads_like_file_order
 
 RID = "rec-1"
 
@@ -214,7 +214,6 @@ def test_undecoded_bodies_refuse_what_file_order_refuses(specs):
     whether they come decoded (``add``) or as bodies (``add_body``), in any mix."""
     batches = [_chunk(e, 10 * i, 2, kind, pa.float64() if t == "float" else pa.string())
                for i, (e, kind, t, _) in enumerate(specs)]
-    want, want_refused = insert_in_file_order(batches)
     loader = _GroupedLoader()
     for b, (_, _, _, as_body) in zip(batches, specs):
         if as_body:
@@ -222,11 +221,7 @@ def test_undecoded_bodies_refuse_what_file_order_refuses(specs):
             loader.add_body("rec", body, (None, 0, body), 0)
         else:
             loader.add("rec", b)
-    loader.finish()
-    got = loader.stores.get("rec") or TimelineStore()
-    assert _rows(got) == _rows(want)
-    assert got.timelines() == want.timelines()
-    assert len(loader.refused) == want_refused
+    assert_loads_like_file_order(loader, batches, _rows)
 
 
 def test_a_bad_first_chunk_does_not_send_its_schema_the_slow_way(tmp_path, threads, monkeypatch):
