@@ -143,6 +143,11 @@ class Batcher:
         """A forked child starts with no pending rows (they are the parent's) and no thread."""
         self._init_state()
 
+    @property
+    def rows_taken(self) -> int:
+        """Row ids handed out so far (one per logged row, ``n`` per ``next_row_ids(n)``)."""
+        return self._counter
+
     # -- logging thread ---------------------------------------------------------------------------
     def next_row_ids(self, n: int) -> tuple[int, int]:
         """Reserve ``n`` row ids; returns (ns, first counter). Caller holds no lock."""

@@ -255,12 +255,12 @@ class RecordingStream:
 
     def _count_from_here(self) -> None:
         """Start counting rows (a new batcher, or a forked child's fresh one)."""
-        self._rows_base = self.batcher._counter  # every row pushed or reserved takes one counter value
+        self._rows_base = self.batcher.rows_taken  # every row pushed or reserved takes one row id
         self._settled_rows = 0
 
     def _unsettled_rows(self) -> int:
         """Rows logged that the sink has not yet accepted (still in the batcher, or in a ``send`` under way)."""
-        return max(self.batcher._counter - self._rows_base - self._settled_rows, 0)
+        return max(self.batcher.rows_taken - self._rows_base - self._settled_rows, 0)
 
     def _end_of_pass(self) -> None:
         with self._sink_lock:

@@ -173,6 +173,11 @@ class RrdWriter:
         if self._pending_bytes >= self.buffer_bytes or len(self._pending) > _IOV_MAX - 8:
             self.flush()
 
+    def pending_rows(self) -> int:
+        """Rows in records buffered or being written, not yet known to be in the file. Reads without
+        a lock on purpose: the thread that would hold it may be stuck in that very write."""
+        return sum(entry[3] for entry in list(self._pending_index))
+
     def _write_all(self, parts: list) -> int:
         fd = self._fd
         if fd is None:

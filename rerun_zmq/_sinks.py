@@ -164,7 +164,7 @@ class FileSink:
     def held_rows(self) -> int:
         """Rows buffered or being written, not yet known to be in the file (read without the lock:
         the thread holding it may be stuck in that very write)."""
-        return sum(entry[3] for entry in list(self._writer._pending_index))
+        return self._writer.pending_rows()
 
     def close(self) -> None:
         with self._lock:
