@@ -64,6 +64,8 @@ class Config:
     quiet: bool = False
     #: receive big chunk frames into memory prefaulted by a background thread (``ingest.prefault``)
     prefault: bool = True
+    #: producers on this machine hand big frames over in shared memory (``ingest.shm``)
+    shm: bool = True
 
     def validate(self) -> Config:
         if not 0 <= self.port <= 65535:
@@ -114,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stats-interval", type=float, default=10.0, help="log health counters every N seconds")
     p.add_argument("--shutdown-timeout", type=float, default=5.0, help="graceful shutdown bound in seconds")
     p.add_argument("--quiet", action="store_true", help="log warnings only")
+    p.add_argument("--no-shm", dest="shm", action="store_false",
+                   help="producers on this machine send big frames over TCP too, not in shared memory")
     p.add_argument("--no-prefault", dest="prefault", action="store_false",
                    help="receive big frames into fresh memory instead of buffers prefaulted ahead of time")
     return p
@@ -127,5 +131,5 @@ def config_from_args(argv: list[str]) -> Config:
         max_message_bytes=parse_bytes(a.max_message_bytes, what="--max-message-bytes") or (1 << 30),
         credit_bytes=parse_bytes(a.credit_bytes, what="--credit-bytes") or 64 * MiB,
         auth_keys=a.auth_keys, server_key=a.server_key, stats_interval=a.stats_interval,
-        shutdown_timeout=a.shutdown_timeout, quiet=a.quiet, prefault=a.prefault,
+        shutdown_timeout=a.shutdown_timeout, quiet=a.quiet, prefault=a.prefault, shm=a.shm,
     ).validate()

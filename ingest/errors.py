@@ -87,3 +87,9 @@ class StoreTimeoutError(RejectedMessage):
     """The chunk's store worker did not confirm it within the chunk deadline."""
 
     code = "store_timeout"
+
+
+class ShmUnavailableError(RejectedMessage):
+    """A shared-memory frame of a CHUNK could not be opened or failed its checks (``ingest.shm``)."""
+
+    code = "shm_unavailable"

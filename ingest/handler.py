@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from rerun_zmq import _wire, _wire_buffers
+from rerun_zmq import _net_shm, _wire, _wire_buffers
 from rerun_zmq._chunk import ChunkError, ChunkInfo, parse_chunk
 from rerun_zmq._wire import ChunkMsg, Hello, Kind, WireError
 
@@ -26,6 +26,7 @@ from .errors import (
     UnknownVersionError,
 )
 from .producers import Producer
+from .shm import open_frames
 
 if TYPE_CHECKING:
     import zmq
@@ -78,14 +79,22 @@ def parse_hello(small: dict) -> Hello:
     )
 
 
-def parse_chunk_msg(p: Producer, small: dict, frames: list) -> tuple[ChunkMsg, ChunkInfo]:
-    """A CHUNK's header fields and Arrow body, validated against the chunk layout."""
+def parse_chunk_msg(p: Producer, small: dict, frames: list, shm_limit: int = 0) -> tuple[ChunkMsg, ChunkInfo]:
+    """A CHUNK's header fields and Arrow body, validated against the chunk layout.
+
+    Shared-memory frames (``"_shm"``, at most ``shm_limit`` bytes in all) are first replaced in
+    ``frames`` by read-only mappings of the producer's memfds (``ingest.shm``)."""
     seq = _int_field(small, "seq", minimum=1)
     if not p.hello:
         raise UnknownProducerError("CHUNK before HELLO on this connection; say HELLO and resend", seq)
     recording_id = _str_field(small, "recording_id")
     store_kind = _str_field(small, "store_kind", required=False, default="recording")
     layout = small.get(_wire_buffers.LAYOUT)
+    refs = small.get(_net_shm.KEY)
+    if refs is not None:
+        if layout is None:
+            raise ProtocolViolation("shared-memory frames need the buffers body form", seq)
+        open_frames(p.shm, refs, frames, shm_limit, seq)
     if layout is None and len(frames) != 2:
         raise ProtocolViolation(f"CHUNK takes exactly one body frame, got {len(frames) - 1}", seq)
     try:

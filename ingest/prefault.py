@@ -26,7 +26,7 @@ import threading
 import time
 from collections import deque
 
-from rerun_zmq import _wire, _wire_buffers
+from rerun_zmq import _net_shm, _wire, _wire_buffers
 from rerun_zmq._wire import Kind
 
 MADV_POPULATE_WRITE = getattr(mmap, "MADV_POPULATE_WRITE", 23)  # Linux >= 5.14
@@ -119,8 +119,11 @@ class FramePool:
                         and r[0] >= 2):
                     ends[r[0]] = max(ends.get(r[0], 0), r[1] + r[2])
             stack.extend(kids)
-        # body frame 0 is the header: the layout's frame k is body frame k + 1
-        plan = {k + 1: n for k, n in ends.items() if self.min_bytes <= n <= self.max_bytes}
+        # body frame 0 is the header: the layout's frame k is body frame k + 1; frames that travel in
+        # shared memory (``ingest.shm``) arrive empty
+        shm = json.loads(head[4:]).get(_net_shm.KEY) if _net_shm.KEY.encode() in head else None
+        skip = {r[0] for r in shm if isinstance(r, list) and r} if isinstance(shm, list) else set()
+        plan = {k + 1: n for k, n in ends.items() if self.min_bytes <= n <= self.max_bytes and k + 1 not in skip}
         return plan or None
 
     def take(self, n: int) -> memoryview | None:

@@ -30,6 +30,8 @@ class Producer:
     last_seen: float = field(default_factory=time.monotonic)
     #: seq -> store shards still working on it, in seq order (shared with later connections)
     outstanding: OrderedDict = field(default_factory=OrderedDict)
+    #: ``ingest.shm.ShmPeer`` when this connection's HELLO probe checked out (big frames by shared memory)
+    shm: object = None
 
     def begin(self, seq: int, parts: int) -> None:
         """``seq`` was accepted and needs ``parts`` completions (0: already refused) before it is done."""

@@ -24,11 +24,11 @@ import pyarrow as pa
 import zmq
 import zmq.asyncio
 
-from rerun_zmq import _wire, _wire_buffers
+from rerun_zmq import _net_shm, _wire, _wire_buffers
 from rerun_zmq._rrd import RrdWriter
 from rerun_zmq._wire import Ack, Bye, ChunkMsg, Credit, Dropped, Error, Event, Kind, Message
 
-from . import handler
+from . import handler, shm
 from .config import Config, config_from_args
 from .errors import ConfigError, IngestError, ProtocolViolation, RejectedMessage
 from .health import Health
@@ -72,6 +72,8 @@ class Server:
         self.shards = None
         self.queries: QueryService | None = None
         self._pool: FramePool | None = None
+        #: big frames of producers on this machine through shared memory (``ingest.shm``)
+        self._shm = False
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def serve(self) -> None:
@@ -92,6 +94,8 @@ class Server:
             # the in-process store keeps what it receives; worker shards forward it and free it
             self._pool = FramePool(max_bytes=cfg.max_message_bytes)
             keep_receive_buffers_warm()
+        # the in-process store keeps the producers' memfds mapped; worker shards would copy them anyway
+        self._shm = cfg.shm and isinstance(self.shards, LocalShards) and _net_shm.supported()
         if hasattr(self.shards, "start"):
             await self.shards.start()
         sock = self._ctx.socket(zmq.ROUTER)
@@ -336,7 +340,7 @@ class Server:
         if len(body) > 1 and kind not in (Kind.QUERY,):
             raise ProtocolViolation(f"{kind.name} takes no body frames, got {len(body) - 1}")
         if kind == Kind.HELLO:
-            self.handle_hello(p, handler.parse_hello(small))
+            self.handle_hello(p, handler.parse_hello(small), small.get(_net_shm.PROBE))
         elif kind == Kind.FLUSH:
             seq = handler._int_field(small, "seq")
             if not p.hello:
@@ -365,8 +369,9 @@ class Server:
         else:
             raise ProtocolViolation(f"a producer or viewer may not send {kind.name}")
 
-    def handle_hello(self, p: Producer, hello) -> None:
+    def handle_hello(self, p: Producer, hello, shm_probe: object = None) -> None:
         p = self.registry.hello(p.identity, hello.producer_id)
+        p.shm = shm.check_probe(shm_probe) if self._shm and shm_probe is not None else None
         first = not p.application_id
         p.application_id, p.recording_id, p.store_kind = hello.application_id, hello.recording_id, hello.store_kind
         self.shards.store(hello.recording_id, hello.application_id)
@@ -378,14 +383,17 @@ class Server:
             log.info("producer %s connected (application %s, recording %s)", hello.producer_id,
                      hello.application_id, hello.recording_id)
         info = {"max_message_bytes": self.config.max_message_bytes, "credit_bytes": self.config.credit_bytes,
-                "resume_seq": p.done_seq, "body_forms": BODY_FORMS}
+                "resume_seq": p.done_seq, "body_forms": BODY_FORMS, "shm": p.shm is not None}
         self._send(p.identity, Event(0, "ingest_info", info))
         self._send(p.identity, Ack(p.done_seq, p.rows, p.bytes))
         self._send(p.identity, Credit(self.config.credit_bytes))
         p.acked_seq = p.done_seq
 
     def handle_chunk(self, p: Producer, small: dict, body: list, size: int) -> None:
-        msg, info = handler.parse_chunk_msg(p, small, body)
+        msg, info = handler.parse_chunk_msg(p, small, body, self.config.max_message_bytes - size)
+        if _net_shm.KEY in small:
+            size = sum(len(f) for f in body)
+            self.health.shm_frames += len(small[_net_shm.KEY])
         if msg.seq <= p.received_seq:
             self.health.duplicates += 1
             self._touched[p.identity] = p

@@ -35,7 +35,7 @@ from typing import Literal
 
 import zmq
 
-from . import _wire, _wire_buffers
+from . import _net_shm, _wire, _wire_buffers
 from ._errors import warn_user
 from ._net_addr import parse_addr
 from ._net_curve import _curve_keys
@@ -66,6 +66,8 @@ class _Out:
     #: ``frames`` are in the "buffers" body form (``msg`` is kept: an ingest that does not read that
     #: form gets it re-encoded; the frames are views of the batch, so keeping it costs no memory)
     buffers: bool = False
+    #: memfds holding big frames of ``frames`` (``_net_shm``), closed once the chunk is acknowledged or given up
+    fds: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -135,6 +137,10 @@ class NetworkSink:
         self._max_message = 1 << 62
         #: the ingest reads the "buffers" body form (big chunks sent without copying; ``ingest_info``)
         self._buffers_ok = False
+        #: big frames go through shared memory (``_net_shm``): created with the first HELLO, used once
+        #: the ingest has checked the probe and said ``"shm": true``
+        self._shm: _net_shm.ShmSender | None = None
+        self._shm_ok = False
         self._drop_report = [0, 0]
         self._last_warn = 0.0
         self._ping = False
@@ -163,9 +169,16 @@ class NetworkSink:
         if self._thread is None:
             self._start()
         if isinstance(msg, Hello):
-            hello = dataclasses.replace(msg, producer_id=f"{msg.producer_id}.{self._nonce}")
+            hello = _wire.encode(dataclasses.replace(msg, producer_id=f"{msg.producer_id}.{self._nonce}"))
+            if self._shm is None and _net_shm.supported():
+                try:
+                    self._shm = _net_shm.ShmSender(_net_shm.Probe())
+                except OSError:
+                    pass
+            if self._shm is not None:
+                hello[0] = _net_shm.add_to_header(hello[0], _net_shm.PROBE, self._shm.probe.params())
             with self._cv:
-                self._hello = _wire.encode(hello)
+                self._hello = hello
                 self._need_hello = True
                 self._handshaken = False
             self._wake()
@@ -240,6 +253,7 @@ class NetworkSink:
             return False
         self._queued_bytes -= out.size
         self._count_drop(out, reason)
+        _net_shm.close_fds(out.fds)
         self._cv.notify_all()
         return True
 
@@ -343,6 +357,8 @@ class NetworkSink:
             self.stats.dropped_rows += unsent - self._refused[0]
             self.stats.undelivered_rows += unconfirmed
             self.stats.dropped_bytes += nbytes - self._refused[1]
+            for o in pending:
+                o.dropped = True
             if pending:
                 self._drop_report[0] += sum(o.rows for o in pending)
                 self._drop_report[1] += sum(o.size for o in pending)
@@ -351,6 +367,11 @@ class NetworkSink:
         self._wake()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=_BYE_WAIT if gave_up else 2.0)
+        with self._cv:
+            for o in pending:
+                _net_shm.close_fds(o.fds)
+            if self._shm is not None:
+                self._shm.close()
         if unsent or unconfirmed:
             split = [f"{unsent} never sent (lost)" if unsent else "",
                      f"{unconfirmed} sent but not confirmed (may be lost)" if unconfirmed else ""]
@@ -358,7 +379,13 @@ class NetworkSink:
                       f"acknowledged by the ingest before the connection closed: {', '.join(filter(None, split))}")
 
     def after_fork_in_child(self) -> None:
-        """A forked child owns none of the parent's socket, thread or pending data."""
+        """A forked child owns none of the parent's socket, thread or pending data (its copies of
+        the parent's memfds are closed: they would keep that memory alive as long as the child)."""
+        for o in itertools.chain(self._unsent, self._inflight):
+            _net_shm.close_fds(o.fds)
+        if self._shm is not None:
+            self._shm.pool.forget_after_fork()
+            self._shm.probe.close()
         self._init_state()
 
     # -- I/O thread --------------------------------------------------------------------------------
@@ -451,17 +478,27 @@ class NetworkSink:
             return any(o.frames is None for o in itertools.islice(self._unsent, 0, n))
 
     def _encode(self, out: _Out, buffers: bool) -> None:
-        """Encode ``out`` outside the lock (``_encode_ahead``)."""
+        """Encode ``out`` outside the lock (``_encode_ahead``); big frames go into memfds when the
+        ingest reads them (the one copy of this path)."""
         frames = _wire.encode(out.msg, buffers=buffers)
+        fds: list[int] = []
+        moved = 0
+        shm = self._shm
+        if buffers and self._shm_ok and shm is not None and len(frames) > 3:
+            frames, fds, moved = shm.attach(frames)
         with self._cv:
-            self._set_frames(out, frames)
+            self._set_frames(out, frames, fds, moved)
+            if out.dropped:  # given up while it was encoded
+                _net_shm.close_fds(out.fds)
 
-    def _set_frames(self, out: _Out, frames: list) -> None:
-        """Called with the lock held."""
-        exact = sum(len(memoryview(f)) for f in frames)
+    def _set_frames(self, out: _Out, frames: list, fds: list[int] | None = None, moved: int = 0) -> None:
+        """Called with the lock held. ``moved``: bytes of ``frames`` that travel in memfds ``fds``
+        (they count against ``max_bytes_in_flight`` like bytes on the wire)."""
+        exact = sum(len(memoryview(f)) for f in frames) + moved
         if not out.dropped:
             self._queued_bytes += exact - out.size
-        out.frames, out.size, out.buffers = frames, exact, len(frames) > 2
+        _net_shm.close_fds(out.fds)
+        out.frames, out.size, out.buffers, out.fds = frames, exact, len(frames) > 2, list(fds or ())
         if not out.buffers:
             out.msg = None
 
@@ -472,6 +509,8 @@ class NetworkSink:
                 return
             if out.buffers and not self._buffers_ok:  # encoded for an ingest that read it; this one does not
                 self._set_frames(out, _wire.encode(out.msg))
+            elif out.fds and not self._shm_ok:  # memfds for an ingest that took them; this one does not
+                self._set_frames(out, _wire.encode(out.msg, buffers=True))
             if out.size > self._max_message:  # queued before the ingest told us its limit
                 self._unsent.popleft()
                 self._queued_bytes -= out.size
@@ -525,6 +564,7 @@ class NetworkSink:
                 self._max_message = limit
             forms = msg.params.get("body_forms")
             self._buffers_ok = isinstance(forms, list) and _wire_buffers.FORM in forms
+            self._shm_ok = self._buffers_ok and self._shm is not None and msg.params.get("shm") is True
         elif isinstance(msg, Error):
             self._on_error(msg)
         elif isinstance(msg, Bye):
@@ -538,8 +578,11 @@ class NetworkSink:
             out = self._inflight.popleft()
             self._inflight_bytes -= out.size
             self._queued_bytes -= out.size
+            _net_shm.close_fds(out.fds)
         while self._unsent and self._unsent[0].seq <= seq:
-            self._queued_bytes -= self._unsent.popleft().size
+            out = self._unsent.popleft()
+            self._queued_bytes -= out.size
+            _net_shm.close_fds(out.fds)
 
     def _resync(self) -> None:
         """After a HELLO was answered: whatever is still unacknowledged is sent again, in order."""
@@ -557,6 +600,8 @@ class NetworkSink:
             self._handshaken = False
             self._need_hello = True
             return
+        if msg.code == "shm_unavailable":  # the rest goes over TCP; this chunk's refusal is counted below
+            self._shm_ok = False
         rows = next((o.rows for o in self._inflight if o.seq == msg.seq), 0)
         self.stats.rejected_rows += rows
         now = time.monotonic()

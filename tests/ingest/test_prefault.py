@@ -145,7 +145,7 @@ def stored_clouds(port: int, recording_id: str) -> dict[int, np.ndarray]:
 
 @pytest.mark.parametrize("prefault", [True, False])
 def test_big_frames_go_into_prefaulted_memory_and_are_stored_exactly(prefault):
-    args = () if prefault else ("--no-prefault",)
+    args = ("--no-shm",) if prefault else ("--no-shm", "--no-prefault")  # the TCP path (shm: test_shm.py)
     with running_server(*args) as srv:
         assert (srv._pool is not None) == prefault
         rec = rr.new_recording("pool", recording_id="pool1")

@@ -1,0 +1,131 @@
+"""The ingest's side of big frames through shared memory (see ``rerun_zmq._net_shm``).
+
+A producer on this machine proves it with its HELLO's ``shm_probe``: ``{"pid", "fd", "token"}``
+naming a sealed memfd whose name and bytes hold the token. ``check_probe`` opens it through
+``/proc/<pid>/fd/<fd>`` and checks it; only then does ``ingest_info`` say ``"shm": true`` to that
+producer, and only then are its CHUNKs' ``"_shm"`` frames opened.
+
+Each such frame is opened the same way and must be this producer's own memfd (its name carries the
+probe's token), owned by this user, sealed against writing, shrinking and growing (so the bytes the
+ingest validates can never change, and no access to the mapping can fault), and exactly as big as
+the header says. It is then mapped read-only and used as the frame itself: no copy.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import mmap
+import os
+import stat
+from dataclasses import dataclass
+
+from rerun_zmq import _net_shm
+
+from .errors import ProtocolViolation, ShmUnavailableError
+
+log = logging.getLogger("ingest")
+_MAX_PID = 1 << 22
+_MAX_FD = 1 << 20
+
+
+@dataclass(frozen=True)
+class ShmPeer:
+    """A producer whose probe checked out: its process id and token."""
+
+    pid: int
+    token: str
+
+
+def _small_int(value: object, limit: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < limit
+
+
+def _open(pid: int, fd: int, token: str, size: int | None) -> tuple[int, int]:
+    """Open the producer's memfd and check it; returns ``(our fd, size)``. Raises ``OSError`` or
+    ``ValueError`` naming what did not match."""
+    own = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        st = os.fstat(own)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("not a regular file")
+        if st.st_uid != os.geteuid():
+            raise ValueError(f"owned by uid {st.st_uid}, not this ingest's {os.geteuid()}")
+        name = os.readlink(f"/proc/self/fd/{own}")
+        if name != f"/memfd:{_net_shm.memfd_name(token)} (deleted)":
+            raise ValueError(f"not this producer's memfd ({name[:80]!r})")
+        seals = fcntl.fcntl(own, fcntl.F_GET_SEALS)
+        if seals & _net_shm.SEALS != _net_shm.SEALS:
+            raise ValueError("not sealed against writing, shrinking and growing")
+        if size is not None and st.st_size != size:
+            raise ValueError(f"{st.st_size} bytes, the header says {size}")
+        return own, st.st_size
+    except BaseException:
+        os.close(own)
+        raise
+
+
+def check_probe(probe: object) -> ShmPeer | None:
+    """The producer's HELLO ``shm_probe``, checked; None (logged at debug level) when it does not hold."""
+    if not isinstance(probe, dict):
+        return None
+    pid, fd, token = probe.get("pid"), probe.get("fd"), probe.get("token")
+    if not (_small_int(pid, _MAX_PID) and _small_int(fd, _MAX_FD) and isinstance(token, str)
+            and 16 <= len(token) <= 64 and token.isalnum()):
+        return None
+    try:
+        own, size = _open(pid, fd, token, None)
+    except (OSError, ValueError) as exc:
+        log.debug("shared memory not used for producer pid %s: %s", pid, exc)
+        return None
+    try:
+        if size != len(token) or os.pread(own, size, 0) != token.encode():
+            return None
+    finally:
+        os.close(own)
+    return ShmPeer(pid, token)
+
+
+def open_frames(peer: ShmPeer | None, refs: object, body: list, limit: int, seq: int) -> int:
+    """Replace the ``"_shm"`` frames of ``body`` (a CHUNK's frames, header first) by read-only
+    mappings of the producer's memfds, in place; returns the bytes mapped. Raises a
+    ``RejectedMessage`` naming what was wrong (``shm_unavailable`` when a memfd cannot be used)."""
+    if peer is None:
+        raise ProtocolViolation("CHUNK has shared-memory frames, but shared memory was not agreed in the "
+                                "handshake (HELLO shm_probe, ingest_info shm)", seq)
+    if not isinstance(refs, list) or not refs or len(refs) > len(body):
+        raise ProtocolViolation(f'"{_net_shm.KEY}" must be a list of [body frame, fd, size], got {refs!r:.80}', seq)
+    total = 0
+    mapped: dict[int, mmap.mmap] = {}
+    try:
+        for r in refs:
+            if not (isinstance(r, list) and len(r) == 3 and _small_int(r[0], len(body))
+                    and _small_int(r[1], _MAX_FD) and _small_int(r[2], 1 << 62) and r[2] > 0):
+                raise ProtocolViolation(f'a "{_net_shm.KEY}" entry must be [body frame >= 2, fd, size > 0], '
+                                        f"got {r!r:.80}", seq)
+            k, fd, size = r
+            if k < 2 or k in mapped or len(body[k]) != 0:
+                raise ProtocolViolation(f"shared-memory frame {k} must be a big-buffer frame, listed once "
+                                        "and sent empty", seq)
+            total += size
+            if total > limit:
+                raise ProtocolViolation(f"shared-memory frames of {total} bytes are over --max-message-bytes "
+                                        f"{limit}", seq)
+            try:
+                own, _ = _open(peer.pid, fd, peer.token, size)
+            except (OSError, ValueError) as exc:
+                raise ShmUnavailableError(f"shared-memory frame {k} (producer fd {fd}): {exc}", seq) from None
+            try:
+                mapped[k] = mmap.mmap(own, size, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0),
+                                      prot=mmap.PROT_READ)
+            except (OSError, ValueError) as exc:
+                raise ShmUnavailableError(f"cannot map shared-memory frame {k}: {exc}", seq) from None
+            finally:
+                os.close(own)
+    except BaseException:
+        for m in mapped.values():
+            m.close()
+        raise
+    for k, m in mapped.items():
+        body[k] = m
+    return total
