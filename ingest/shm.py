@@ -9,16 +9,24 @@ Each such frame is opened the same way and must be this producer's own memfd (it
 probe's token), owned by this user, sealed against writing, shrinking and growing (so the bytes the
 ingest validates can never change, and no access to the mapping can fault), and exactly as big as
 the header says. It is then mapped read-only and used as the frame itself: no copy.
+
+The mapping is made through libc, not ``mmap.mmap``: Python's mmap object keeps a duplicate of the
+file descriptor open for as long as it lives, and the store keeps every frame, so an ingest holding
+a few thousand frames would run out of file descriptors. Ours holds none; the memory is unmapped
+when the last Arrow buffer over it goes.
 """
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import logging
 import mmap
 import os
 import stat
 from dataclasses import dataclass
+
+import pyarrow as pa
 
 from rerun_zmq import _net_shm
 
@@ -35,6 +43,36 @@ class ShmPeer:
 
     pid: int
     token: str
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long)
+_libc.mmap.restype = ctypes.c_void_p
+_libc.munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
+_libc.munmap.restype = ctypes.c_int
+_MAP_FAILED = ctypes.c_void_p(-1).value
+
+
+class _Mapping:
+    """A read-only shared mapping that holds no file descriptor; unmapped when garbage."""
+
+    __slots__ = ("addr", "size")
+
+    def __init__(self, fd: int, size: int) -> None:
+        addr = _libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0), fd, 0)
+        if addr is None or addr == _MAP_FAILED:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
+        self.addr, self.size = addr, size
+
+    def __del__(self) -> None:
+        _libc.munmap(self.addr, self.size)
+
+
+def map_readonly(fd: int, size: int) -> pa.Buffer:
+    """``size`` bytes of ``fd`` as an Arrow buffer over a read-only mapping (``fd`` may be closed after)."""
+    m = _Mapping(fd, size)
+    return pa.foreign_buffer(m.addr, size, base=m)
 
 
 def _small_int(value: object, limit: int) -> bool:
@@ -96,36 +134,30 @@ def open_frames(peer: ShmPeer | None, refs: object, body: list, limit: int, seq:
     if not isinstance(refs, list) or not refs or len(refs) > len(body):
         raise ProtocolViolation(f'"{_net_shm.KEY}" must be a list of [body frame, fd, size], got {refs!r:.80}', seq)
     total = 0
-    mapped: dict[int, mmap.mmap] = {}
-    try:
-        for r in refs:
-            if not (isinstance(r, list) and len(r) == 3 and _small_int(r[0], len(body))
-                    and _small_int(r[1], _MAX_FD) and _small_int(r[2], 1 << 62) and r[2] > 0):
-                raise ProtocolViolation(f'a "{_net_shm.KEY}" entry must be [body frame >= 2, fd, size > 0], '
-                                        f"got {r!r:.80}", seq)
-            k, fd, size = r
-            if k < 2 or k in mapped or len(body[k]) != 0:
-                raise ProtocolViolation(f"shared-memory frame {k} must be a big-buffer frame, listed once "
-                                        "and sent empty", seq)
-            total += size
-            if total > limit:
-                raise ProtocolViolation(f"shared-memory frames of {total} bytes are over --max-message-bytes "
-                                        f"{limit}", seq)
-            try:
-                own, _ = _open(peer.pid, fd, peer.token, size)
-            except (OSError, ValueError) as exc:
-                raise ShmUnavailableError(f"shared-memory frame {k} (producer fd {fd}): {exc}", seq) from None
-            try:
-                mapped[k] = mmap.mmap(own, size, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0),
-                                      prot=mmap.PROT_READ)
-            except (OSError, ValueError) as exc:
-                raise ShmUnavailableError(f"cannot map shared-memory frame {k}: {exc}", seq) from None
-            finally:
-                os.close(own)
-    except BaseException:
-        for m in mapped.values():
-            m.close()
-        raise
+    mapped: dict[int, pa.Buffer] = {}
+    for r in refs:
+        if not (isinstance(r, list) and len(r) == 3 and _small_int(r[0], len(body))
+                and _small_int(r[1], _MAX_FD) and _small_int(r[2], 1 << 62) and r[2] > 0):
+            raise ProtocolViolation(f'a "{_net_shm.KEY}" entry must be [body frame >= 2, fd, size > 0], '
+                                    f"got {r!r:.80}", seq)
+        k, fd, size = r
+        if k < 2 or k in mapped or len(body[k]) != 0:
+            raise ProtocolViolation(f"shared-memory frame {k} must be a big-buffer frame, listed once "
+                                    "and sent empty", seq)
+        total += size
+        if total > limit:
+            raise ProtocolViolation(f"shared-memory frames of {total} bytes are over --max-message-bytes "
+                                    f"{limit}", seq)
+        try:
+            own, _ = _open(peer.pid, fd, peer.token, size)
+        except (OSError, ValueError) as exc:
+            raise ShmUnavailableError(f"shared-memory frame {k} (producer fd {fd}): {exc}", seq) from None
+        try:
+            mapped[k] = map_readonly(own, size)
+        except (OSError, ValueError) as exc:
+            raise ShmUnavailableError(f"cannot map shared-memory frame {k}: {exc}", seq) from None
+        finally:
+            os.close(own)
     for k, m in mapped.items():
         body[k] = m
     return total
