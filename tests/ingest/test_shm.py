@@ -18,7 +18,7 @@ import rerun_zmq as rr
 from ingest import shm
 from rerun_zmq import _net_shm, _wire
 from rerun_zmq._net import connect
-from rerun_zmq._wire import Ack, Error, Event, Hello
+from rerun_zmq._wire import Ack, Credit, Error, Event, Hello
 
 from .test_prefault import N, buffers_message, cloud, replies, stored_clouds
 from .test_server_inproc import running_server
@@ -338,3 +338,51 @@ def test_the_header_lists_the_memfd_frames_it_sent_empty():
         assert fds == []
     finally:
         sender.close()
+
+
+def test_pending_memfd_frames_are_resent_inline_to_an_ingest_without_shared_memory():
+    """An ingest restart between send and acknowledgement: the memfd stays open for the resend; the
+    new ingest does not take shared memory, so the same chunk goes again with its bytes inline."""
+    from .test_sink_protocol import FakeIngest
+
+    def raw_recv(fake, kind):
+        while True:
+            if not fake.sock.poll(10_000):
+                raise TimeoutError(f"no {kind.name} from the sink")
+            ident, *frames = fake.sock.recv_multipart()
+            if _wire.peek_kind(frames[0]) == kind:
+                return ident, frames, json.loads(frames[0][4:])
+
+    def welcome(fake, ident, shm_ok):
+        info = {"max_message_bytes": 1 << 30, "body_forms": ["ipc", "buffers"], "shm": shm_ok}
+        fake.send(ident, _wire.encode(Event(0, "ingest_info", info)))
+        fake.send(ident, _wire.encode(Ack(0, 0, 0)))
+        fake.send(ident, _wire.encode(Credit(1 << 30)))
+
+    fake = FakeIngest()
+    try:
+        rec = rr.new_recording("shm", recording_id="shm6")
+        sink = connect(rec, fake.addr, flush_timeout_sec=30.0)
+        p = cloud(11)
+        rec.log("cloud", rr.Points3D(p))
+        rec.batcher.flush()
+        ident, _, hello = raw_recv(fake, _wire.Kind.HELLO)
+        assert set(hello[_net_shm.PROBE]) == {"pid", "fd", "token"}
+        welcome(fake, ident, True)
+        _, frames, head = raw_recv(fake, _wire.Kind.CHUNK)
+        (k, fd, size), = head[_net_shm.KEY]
+        assert frames[k] == b"" and size == p.nbytes
+        with open(f"/proc/self/fd/{fd}", "rb") as f:  # this process is the producer: read its memfd
+            assert f.read() == p.tobytes()
+        fake.send(ident, _wire.encode(_wire.Bye("restarting")))  # never acknowledged
+        ident, _, _ = raw_recv(fake, _wire.Kind.HELLO)
+        welcome(fake, ident, False)
+        _, frames, head = raw_recv(fake, _wire.Kind.CHUNK)
+        assert _net_shm.KEY not in head and frames[k] == p.tobytes()
+        fake.send(ident, _wire.encode(Ack(head["seq"], 1, len(frames[k]))))
+        assert sink.flush(10.0) and sink.stats.resent_chunks == 1
+        assert not any(o.fds for o in list(sink._unsent) + list(sink._inflight))
+        rec.disconnect()
+        assert our_memfds() == []
+    finally:
+        fake.close()
