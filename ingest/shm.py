@@ -19,7 +19,6 @@ when the last Arrow buffer over it goes.
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import logging
 import mmap
 import os
@@ -27,6 +26,11 @@ import stat
 from dataclasses import dataclass
 
 import pyarrow as pa
+
+try:
+    import fcntl
+except ImportError:  # Windows: never offered (``rerun_zmq._net_shm.supported``)
+    fcntl = None  # type: ignore[assignment]
 
 from rerun_zmq import _net_shm
 
@@ -45,28 +49,39 @@ class ShmPeer:
     token: str
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long)
-_libc.mmap.restype = ctypes.c_void_p
-_libc.munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
-_libc.munmap.restype = ctypes.c_int
 _MAP_FAILED = ctypes.c_void_p(-1).value
+_libc_calls: tuple | None = None
+
+
+def _libc() -> tuple:
+    """libc's ``mmap`` and ``munmap`` (loaded on first use: only Linux ingests get here)."""
+    global _libc_calls
+    if _libc_calls is None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                              ctypes.c_long)
+        libc.mmap.restype = ctypes.c_void_p
+        libc.munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
+        libc.munmap.restype = ctypes.c_int
+        _libc_calls = libc.mmap, libc.munmap
+    return _libc_calls
 
 
 class _Mapping:
     """A read-only shared mapping that holds no file descriptor; unmapped when garbage."""
 
-    __slots__ = ("addr", "size")
+    __slots__ = ("addr", "size", "_munmap")
 
     def __init__(self, fd: int, size: int) -> None:
-        addr = _libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0), fd, 0)
+        libc_mmap, self._munmap = _libc()
+        addr = libc_mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0), fd, 0)
         if addr is None or addr == _MAP_FAILED:
             err = ctypes.get_errno()
             raise OSError(err, os.strerror(err))
         self.addr, self.size = addr, size
 
     def __del__(self) -> None:
-        _libc.munmap(self.addr, self.size)
+        self._munmap(self.addr, self.size)
 
 
 def map_readonly(fd: int, size: int) -> pa.Buffer:
@@ -82,7 +97,12 @@ def _small_int(value: object, limit: int) -> bool:
 def _open(pid: int, fd: int, token: str, size: int | None) -> tuple[int, int]:
     """Open the producer's memfd and check it; returns ``(our fd, size)``. Raises ``OSError`` or
     ``ValueError`` naming what did not match."""
-    own = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+    path = f"/proc/{pid}/fd/{fd}"
+    # look before opening: opening some files has effects (a FIFO waits for a writer, a device may act)
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode) or os.readlink(path) != f"/memfd:{_net_shm.memfd_name(token)} (deleted)":
+        raise ValueError("not this producer's memfd")
+    own = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
     try:
         st = os.fstat(own)
         if not stat.S_ISREG(st.st_mode):

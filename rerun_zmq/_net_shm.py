@@ -27,7 +27,6 @@ only this producer's own files. Anything else (another machine, an older ingest,
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import json
 import mmap
 import os
@@ -38,6 +37,11 @@ import time
 from collections import deque
 
 import numpy as np
+
+try:
+    import fcntl
+except ImportError:  # Windows: no memfds, no shared-memory frames (``supported`` says so)
+    fcntl = None  # type: ignore[assignment]
 
 #: header key listing the body frames that travel as memfds
 KEY = "_shm"

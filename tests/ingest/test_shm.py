@@ -66,6 +66,12 @@ def test_a_probe_checks_out_only_as_the_sealed_memfd_holding_its_token(tmp_path)
         path.write_text(probe.token)
         with open(path) as f:  # a regular file with the right bytes is not a memfd
             assert shm.check_probe({**params, "fd": f.fileno()}) is None
+        r, w = os.pipe()  # opening a FIFO whose writer is gone would wait forever: never opened
+        os.close(w)
+        try:
+            assert shm.check_probe({**params, "fd": r}) is None
+        finally:
+            os.close(r)
         fd = os.memfd_create(_net_shm.memfd_name(probe.token))  # the right name, but not sealed
         try:
             os.write(fd, probe.token.encode())
