@@ -370,17 +370,20 @@ class RecordingStream:
             flushed = flushed and closed and sink_flushed
             held = 0 if closed else held_rows(old)
         if not flushed:
-            self._warn_lost(what, timeout, unsettled, held, stuck=not closed)
+            # a sink may fail before the time is up (a disk full): then "after N s" would be untrue
+            timed_out = deadline is not None and _left(deadline) <= 0.05
+            self._warn_lost(what, timeout if timed_out else None, unsettled, held, stuck=not closed)
 
     def _warn_lost(self, what: str, timeout: float | None, unsettled: int, held: int, stuck: bool) -> None:
+        """``timeout``: the time waited, when the reason is that time ran out (else None)."""
         if unsettled and held:
             detail = f": {unsettled + held} rows ({unsettled} not yet handed to it, {held} accepted but not written)"
         elif unsettled or held:
             detail = f": {unsettled} rows not yet handed to it" if unsettled else f": {held} rows not yet written"
         else:
             detail = ""  # what the sink itself held it says in its own warning
-        start = (f"rerun_zmq: recording {self.recording_id} {what} after {timeout} s with data still not accepted "
-                 "by its sink")
+        waited = f" after {timeout} s" if timeout is not None else ""
+        start = f"rerun_zmq: recording {self.recording_id} {what}{waited} with data still not accepted by its sink"
         if stuck:
             warn_user(f"{start}; that data is lost unless the sink recovers before the program ends{detail}; the "
                       "sink is stuck (e.g. writing to a stalled disk) and is left to finish on its own")

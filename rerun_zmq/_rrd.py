@@ -206,12 +206,17 @@ class RrdWriter:
         self._pending, self._pending_index, self._pending_bytes = [], [], 0
 
     def close(self) -> None:
+        """Write what is buffered and the footer, then close; the file is closed even when a write
+        fails (disk full), and that ``OSError`` is raised after."""
         if self._fd is None:
             return
-        self.flush()
-        self._write_all([footer_bytes(self._index)])
-        os.close(self._fd)
-        self._fd = None
+        try:
+            self.flush()
+            self._write_all([footer_bytes(self._index)])
+        finally:
+            fd, self._fd = self._fd, None
+            self._pending, self._pending_index, self._pending_bytes = [], [], 0
+            os.close(fd)
 
 
 @functools.lru_cache(maxsize=64)

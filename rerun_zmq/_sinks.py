@@ -18,6 +18,7 @@ import threading
 from typing import Protocol
 
 from . import _wire
+from ._errors import warn_user
 from ._rrd import RrdWriter, file_header, footer_bytes, record_bytes
 from ._wire import ChunkMsg, Message
 
@@ -152,11 +153,16 @@ class FileSink:
             self._writer.flush()
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Write out what is buffered; False if another write still holds the file after ``timeout``."""
+        """Write out what is buffered; False if another write still holds the file after ``timeout``, or
+        if the write failed (disk full: warned; what is buffered stays for the next try)."""
         if not self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
             return False
         try:
             self._writer.flush()
+        except OSError as exc:
+            warn_user(f"rerun_zmq: could not write to {self.path}: {exc}; "
+                      f"{self._writer.pending_rows()} rows wait in memory for it")
+            return False
         finally:
             self._lock.release()
         return True
@@ -167,8 +173,15 @@ class FileSink:
         return self._writer.pending_rows()
 
     def close(self) -> None:
+        """Finish the file. A failed write (disk full) is warned with the rows it lost, never raised:
+        the records already written still load (the file only lacks its footer)."""
         with self._lock:
-            self._writer.close()
+            rows = self._writer.pending_rows()
+            try:
+                self._writer.close()
+            except OSError as exc:
+                warn_user(f"rerun_zmq: could not finish {self.path}: {exc}; {rows} rows buffered for it are "
+                          "lost, and the file has no footer (its complete records still load)")
 
     def after_fork_in_child(self) -> None:
         self._lock = threading.Lock()

@@ -9,6 +9,8 @@ exactly the rows that were lost: nothing unsaid, nothing said twice.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import subprocess
 import sys
@@ -253,3 +255,33 @@ def test_interpreter_exit_is_bounded_while_the_ingest_grants_no_credit(fake, sub
     rows = sum(m.batch.num_rows for m in reader if isinstance(m, ChunkMsg))  # (iterating sets ``complete``)
     assert reader.complete and rows == ROWS, "the healthy recording's file lost data at exit"
     assert took < 1.0 + SLACK
+
+
+def test_a_disk_full_at_close_is_warned_with_the_rows_lost_and_the_file_still_loads(tmp_path, monkeypatch):
+    """Closing used to raise the OSError out of ``rec.close()`` and leave the file descriptor open."""
+    from rerun_zmq import _rrd
+
+    path = tmp_path / "full.rrd"
+    rec = rr.new_recording("full", recording_id="full")
+    rec.save(path)
+    rec.log("a", rr.Scalars(1.0))
+    rec.flush()
+    sink = rec.sink
+    sink.flush()
+    fds_before = len(os.listdir("/proc/self/fd"))
+    rec.log("b", rr.Scalars(2.0))
+
+    def disk_full(fd, views):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_rrd.os, "writev", disk_full)
+    lost = r"could not finish .*full\.rrd.*No space left.*1 rows buffered for it are lost"
+    with pytest.warns(rr.RerunZmqWarning, match=lost) as caught:
+        rec.close(timeout=5)
+    said = [str(w.message) for w in caught]
+    assert not any("after 5" in m for m in said), said  # it failed at once: no time ran out
+    monkeypatch.undo()
+    assert len(os.listdir("/proc/self/fd")) < fds_before  # the file is closed all the same
+    reader = RrdReader(path)
+    entities = {m.batch.schema.metadata[b"rz.entity_path"].decode() for m in reader if isinstance(m, ChunkMsg)}
+    assert entities == {"/a"} and not reader.complete
