@@ -1,0 +1,69 @@
+"""The ingest's summary of the recordings its store workers hold (``--shards N``).
+
+With workers, the ingest holds no store of its own: it keeps entities, row counts and time ranges
+per recording from the workers' store events, so the summary (``snapshot``) answers without asking
+the workers (``WorkerShards.hub``; with one shard, ``hub`` is the ``StoreHub`` itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class MirrorStore:
+    """What the ingest knows of one recording held by workers: entities, row counts, time ranges."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, int] = {}
+        self.tl: dict[str, tuple[str, int, int]] = {}
+        self.total_bytes = 0
+
+    def entity_paths(self) -> list[str]:
+        return sorted(self.rows)
+
+    def row_counts(self) -> dict[str, int]:
+        return dict(sorted(self.rows.items()))
+
+    def timelines(self) -> dict[str, str]:
+        return {name: kind for name, (kind, _, _) in self.tl.items()}
+
+    def time_range(self, timeline: str) -> tuple[int, int] | None:
+        got = self.tl.get(timeline)
+        return None if got is None else (got[1], got[2])
+
+
+@dataclass
+class Mirror:
+    """Recording id -> ``MirrorStore``, kept from the workers' store events (``hub`` of worker mode)."""
+
+    stores: dict[str, MirrorStore] = field(default_factory=dict)
+    application_ids: dict[str, str] = field(default_factory=dict)
+
+    def recording_ids(self) -> list[str]:
+        return list(self.stores)
+
+    def store(self, recording_id: str, *, create: bool = False) -> MirrorStore:
+        st = self.stores.get(recording_id)
+        if st is None:
+            st = self.stores[recording_id] = MirrorStore()
+        return st
+
+    def apply(self, name: str, params: dict) -> None:
+        rid = params.get("recording_id")
+        if not isinstance(rid, str):
+            return
+        st = self.store(rid)
+        if name == "entity_added":
+            st.rows.setdefault(params["entity_path"], 0)
+        elif name == "rows_added":
+            for ent, n in params["rows"].items():
+                st.rows[ent] = st.rows.get(ent, 0) + n
+        elif name == "data_dropped":
+            ent = params["entity_path"]
+            st.rows[ent] = max(0, st.rows.get(ent, 0) - params["rows"])
+        elif name == "timeline_extended":
+            old = st.tl.get(params["timeline"])
+            lo, hi = params["min"], params["max"]
+            if old is not None:
+                lo, hi = min(lo, old[1]), max(hi, old[2])
+            st.tl[params["timeline"]] = (params["kind"], lo, hi)
