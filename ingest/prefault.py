@@ -22,14 +22,12 @@ import ctypes
 import json
 import mmap
 import sys
-import threading
-import time
-from collections import deque
 
 from rerun_zmq import _net_shm, _wire, _wire_buffers
+from rerun_zmq._prepared import MADV_POPULATE_WRITE, PreparedPool, populate
 from rerun_zmq._wire import Kind
 
-MADV_POPULATE_WRITE = getattr(mmap, "MADV_POPULATE_WRITE", 23)  # Linux >= 5.14
+__all__ = ["MADV_POPULATE_WRITE", "FramePool", "keep_receive_buffers_warm", "populate"]
 _PAGE = mmap.PAGESIZE
 _MAX_NODES = 10_000
 
@@ -54,37 +52,22 @@ def keep_receive_buffers_warm() -> bool:
     return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 128 << 20))
 
 
-def populate(m: mmap.mmap) -> None:
-    """Fault in every page of ``m`` now, in one call where the kernel can (else a write per page)."""
-    try:
-        m.madvise(MADV_POPULATE_WRITE)
-        return
-    except (OSError, ValueError):
-        pass
-    import numpy as np
-
-    np.frombuffer(m, np.uint8)[::_PAGE] = 0
-
-
-class FramePool:
+class FramePool(PreparedPool):
     """Populated buffers for big received frames; ``take(n)`` is called on the receiving thread."""
 
-    def __init__(self, min_bytes: int = 1 << 20, ahead: int = 3, idle_release: float = 10.0,
-                 max_bytes: int = 1 << 30, clock=time.monotonic) -> None:
-        self._clock = clock
-        self.min_bytes = min_bytes
-        self.ahead = ahead
-        self.idle_release = idle_release
-        self.max_bytes = max_bytes
-        self.hits = self.misses = 0
-        self._ready: deque[mmap.mmap] = deque()
-        self._want = 0  # the size to prepare: the biggest of the recently received big frames
-        self._recent: deque[int] = deque(maxlen=8)
-        self._last_use = 0.0
-        self._closed = False
-        self._cv = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="ingest-prefault", daemon=True)
-        self._thread.start()
+    thread_name = "ingest-prefault"
+
+    def _make(self, size: int) -> mmap.mmap:
+        m = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        populate(m)
+        return m
+
+    @staticmethod
+    def _free(m: mmap.mmap) -> None:
+        try:
+            m.close()
+        except BufferError:  # still exported (cannot happen for a buffer never handed out)
+            pass
 
     @staticmethod
     def supported() -> bool:
@@ -128,17 +111,9 @@ class FramePool:
 
     def take(self, n: int) -> memoryview | None:
         """A writable, populated view of ``n`` bytes, or None (receive as usual) when none is ready."""
-        with self._cv:
-            self._last_use = self._clock()
-            for i, m in enumerate(self._ready):
-                if n <= len(m) <= n + max(n // 4, 1 << 20):
-                    del self._ready[i]
-                    self._cv.notify_all()
-                    break
-            else:
-                self.misses += 1
-                return None
-        self.hits += 1
+        m = super().take(n)
+        if m is None:
+            return None
         tail = _round_up(n, _PAGE)
         if len(m) - tail >= _PAGE:
             try:
@@ -146,80 +121,3 @@ class FramePool:
             except (OSError, ValueError):
                 pass
         return memoryview(m)[:n]
-
-    def observe(self, n: int) -> None:
-        """A big frame of ``n`` bytes arrived: prepare buffers for frames of about that size."""
-        if not self.min_bytes <= n <= self.max_bytes:
-            return
-        with self._cv:
-            self._last_use = self._clock()
-            self._recent.append(_round_up(n, 1 << 16))
-            want = max(self._recent)
-            if want != self._want:
-                self._want = want
-                self._cv.notify_all()
-
-    def ready_bytes(self) -> int:
-        with self._cv:
-            return sum(len(m) for m in self._ready)
-
-    def wait_ready(self, nbytes: int, timeout: float) -> bool:
-        """Wait until buffers of at least ``nbytes`` in all are prepared (for tests and warm-up)."""
-        with self._cv:
-            return self._cv.wait_for(lambda: sum(len(m) for m in self._ready) >= nbytes, timeout)
-
-    def release_if_idle(self) -> bool:
-        """Free the prepared buffers if no big frame came for ``idle_release`` seconds (the background
-        thread calls this; True if it freed any)."""
-        with self._cv:
-            return self._release_if_idle()
-
-    def _release_if_idle(self) -> bool:
-        if self._ready and self._clock() - self._last_use > self.idle_release:
-            self._drop(self._ready)
-            return True
-        return False
-
-    def close(self) -> None:
-        with self._cv:
-            self._closed = True
-            self._cv.notify_all()
-        self._thread.join(5.0)
-        with self._cv:
-            self._drop(self._ready)
-
-    @staticmethod
-    def _drop(buffers) -> None:
-        while buffers:
-            m = buffers.pop()
-            try:
-                m.close()
-            except BufferError:  # still exported (cannot happen for a buffer never handed out)
-                pass
-
-    def _run(self) -> None:
-        while True:
-            with self._cv:
-                while True:
-                    if self._closed:
-                        return
-                    self._release_if_idle()
-                    idle = self._clock() - self._last_use
-                    stale = [m for m in self._ready if len(m) != self._want]
-                    for m in stale:
-                        self._ready.remove(m)
-                    self._drop(stale)
-                    if self._want and len(self._ready) < self.ahead and idle <= self.idle_release:
-                        size = self._want
-                        break
-                    self._cv.wait(self.idle_release if self._ready else None)
-            try:
-                m = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-                populate(m)
-            except (OSError, ValueError, MemoryError):
-                with self._cv:  # out of memory: stop preparing until the next frame arrives
-                    self._want = 0
-                continue
-            with self._cv:
-                self._ready.append(m)
-                self._cv.notify_all()

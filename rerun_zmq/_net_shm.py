@@ -26,15 +26,11 @@ only this producer's own files. Anything else (another machine, an older ingest,
 
 from __future__ import annotations
 
-import ctypes
 import json
 import mmap
 import os
 import secrets
 import sys
-import threading
-import time
-from collections import deque
 
 import numpy as np
 
@@ -43,6 +39,8 @@ try:
 except ImportError:  # Windows: no memfds, no shared-memory frames (``supported`` says so)
     fcntl = None  # type: ignore[assignment]
 
+from ._prepared import PreparedPool, populate
+
 #: header key listing the body frames that travel as memfds
 KEY = "_shm"
 #: HELLO field carrying the probe
@@ -50,7 +48,6 @@ PROBE = "shm_probe"
 #: buffers at least this big go through shared memory (smaller ones are cheaper to copy over TCP)
 MIN_BYTES = 1 << 20
 NAME_PREFIX = "rerun-zmq-"
-MADV_POPULATE_WRITE = getattr(mmap, "MADV_POPULATE_WRITE", 23)  # Linux >= 5.14
 SEALS = (getattr(fcntl, "F_SEAL_SEAL", 1) | getattr(fcntl, "F_SEAL_SHRINK", 2)
          | getattr(fcntl, "F_SEAL_GROW", 4) | getattr(fcntl, "F_SEAL_WRITE", 8))
 _ENV = "RERUN_ZMQ_SHM"
@@ -76,34 +73,6 @@ def _memfd(token: str, size: int) -> int:
         os.close(fd)
         raise
     return fd
-
-
-_libc_madvise = None
-
-
-def _populate(m: mmap.mmap) -> None:
-    """Fault every page in now: one system call where the kernel can, else a write per page.
-
-    Through ctypes, which lets go of the GIL for the call (``mmap.madvise`` holds it): populating
-    12 MB takes ~3 ms, and the user's thread, the batcher and the I/O thread all need the GIL."""
-    global _libc_madvise
-    try:
-        if _libc_madvise is None:
-            _libc_madvise = ctypes.CDLL(None, use_errno=True).madvise
-            _libc_madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-            _libc_madvise.restype = ctypes.c_int
-        anchor = ctypes.c_char.from_buffer(m)
-        addr = ctypes.addressof(anchor)
-        del anchor  # release the export, or the mapping could never be closed
-        if _libc_madvise(addr, len(m), MADV_POPULATE_WRITE) == 0:
-            return
-    except (OSError, AttributeError, TypeError, ValueError):
-        pass
-    try:
-        m.madvise(MADV_POPULATE_WRITE)
-    except (OSError, ValueError):
-        for off in range(0, len(m), mmap.PAGESIZE):
-            m[off] = 0
 
 
 class Probe:
@@ -138,126 +107,35 @@ def add_to_header(header: bytes, key: str, value: object) -> bytes:
     return header[:4] + json.dumps(small, separators=(",", ":")).encode()
 
 
-class MemfdPool:
-    """Populated memfds for big frames, prepared ahead by a background thread.
+class MemfdPool(PreparedPool):
+    """Populated memfds (``(fd, writable shared mapping)``) for big frames, prepared ahead; the
+    caller of ``take`` owns both. Sizes are learned from the big buffers the sink sends."""
 
-    Sizes are learned from the big buffers the sink sends (``observe``); a few memfds of the biggest
-    recent size wait ready, and are freed after ``idle_release`` seconds without big frames.
-    ``take(n)`` never waits: with none ready the frame travels over TCP instead."""
+    thread_name = "rerun_zmq-shm"
 
-    def __init__(self, token: str, ahead: int = 3, idle_release: float = 10.0, max_bytes: int = 1 << 30) -> None:
+    def __init__(self, token: str, **kwargs) -> None:
+        super().__init__(min_bytes=MIN_BYTES, **kwargs)
         self.token = token
-        self.ahead = ahead
-        self.idle_release = idle_release
-        self.max_bytes = max_bytes
-        self.hits = self.misses = 0
-        self._ready: deque[tuple[int, mmap.mmap]] = deque()
-        self._want = 0
-        self._recent: deque[int] = deque(maxlen=8)
-        self._last_use = 0.0
-        self._closed = False
-        self._failed = False
-        self._cv = threading.Condition()
-        self._thread: threading.Thread | None = None
 
-    def observe(self, n: int) -> None:
-        """A big buffer of ``n`` bytes is being sent: prepare memfds for buffers of about that size."""
-        if not MIN_BYTES <= n <= self.max_bytes:
-            return
-        with self._cv:
-            if self._closed:
-                return
-            self._last_use = time.monotonic()
-            self._recent.append(-(-n // (1 << 16)) << 16)
-            want = max(self._recent)
-            if want != self._want:
-                self._want = want
-                self._failed = False
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="rerun_zmq-shm", daemon=True)
-                self._thread.start()
-            self._cv.notify_all()
-
-    def take(self, n: int) -> tuple[int, mmap.mmap] | None:
-        """A prepared ``(fd, writable mapping)`` of at least ``n`` bytes (the caller owns both), or None."""
-        with self._cv:
-            self._last_use = time.monotonic()
-            for i, (fd, m) in enumerate(self._ready):
-                if n <= len(m) <= n + max(n // 4, 1 << 20):
-                    del self._ready[i]
-                    self._cv.notify_all()
-                    self.hits += 1
-                    return fd, m
-            self.misses += 1
-            return None
-
-    def ready(self) -> int:
-        with self._cv:
-            return len(self._ready)
-
-    def wait_ready(self, count: int, timeout: float) -> bool:
-        """Wait until ``count`` memfds are prepared (tests, warm-up)."""
-        with self._cv:
-            return self._cv.wait_for(lambda: len(self._ready) >= count, timeout)
-
-    def close(self) -> None:
-        with self._cv:
-            self._closed = True
-            self._cv.notify_all()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(5.0)
-        with self._cv:
-            self._drop(self._ready)
-
-    def forget_after_fork(self) -> None:
-        """In a forked child: the parent's thread does not exist here; free what it had prepared."""
-        self._thread = None
-        self._cv = threading.Condition()
-        self._drop(self._ready)
-        self._closed = True
+    def _make(self, size: int) -> tuple[int, mmap.mmap]:
+        fd = _memfd(self.token, size)
+        try:
+            m = mmap.mmap(fd, size)  # shared, read-write
+            populate(m)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, m
 
     @staticmethod
-    def _drop(items) -> None:
-        while items:
-            fd, m = items.pop()
-            m.close()
-            os.close(fd)
+    def _size(item: tuple[int, mmap.mmap]) -> int:
+        return len(item[1])
 
-    def _run(self) -> None:
-        while True:
-            with self._cv:
-                while True:
-                    if self._closed:
-                        return
-                    idle = time.monotonic() - self._last_use > self.idle_release
-                    if idle and self._ready:
-                        self._drop(self._ready)
-                    stale = [item for item in self._ready if len(item[1]) != self._want]
-                    for item in stale:
-                        self._ready.remove(item)
-                    self._drop(stale)
-                    if self._want and not self._failed and not idle and len(self._ready) < self.ahead:
-                        size = self._want
-                        break
-                    self._cv.wait(self.idle_release)
-            fd = -1
-            try:
-                fd = _memfd(self.token, size)
-                m = mmap.mmap(fd, size)  # shared, read-write
-                _populate(m)
-            except (OSError, ValueError, MemoryError):
-                if fd >= 0:
-                    os.close(fd)
-                with self._cv:  # out of memory: stop preparing until the size changes
-                    self._failed = True
-                continue
-            with self._cv:
-                if self._closed:
-                    self._drop([(fd, m)])
-                    return
-                self._ready.append((fd, m))
-                self._cv.notify_all()
+    @staticmethod
+    def _free(item: tuple[int, mmap.mmap]) -> None:
+        fd, m = item
+        m.close()
+        os.close(fd)
 
 
 class ShmSender:
