@@ -103,9 +103,10 @@ class FramePool(PreparedPool):
                     ends[r[0]] = max(ends.get(r[0], 0), r[1] + r[2])
             stack.extend(kids)
         # body frame 0 is the header: the layout's frame k is body frame k + 1; frames that travel in
-        # shared memory (``ingest.shm``) arrive empty
+        # shared memory (``ingest.shm``) arrive empty (whatever their entries hold: the handler judges them)
         shm = json.loads(head[4:]).get(_net_shm.KEY) if _net_shm.KEY.encode() in head else None
-        skip = {r[0] for r in shm if isinstance(r, list) and r} if isinstance(shm, list) else set()
+        refs = shm if isinstance(shm, list) else []
+        skip = {r[0] for r in refs if isinstance(r, list) and r and type(r[0]) is int}
         plan = {k + 1: n for k, n in ends.items() if self.min_bytes <= n <= self.max_bytes and k + 1 not in skip}
         return plan or None
 

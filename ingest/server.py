@@ -390,6 +390,11 @@ class Server:
         p.acked_seq = p.done_seq
 
     def handle_chunk(self, p: Producer, small: dict, body: list, size: int) -> None:
+        seq = small.get("seq")
+        if p.hello and type(seq) is int and 0 < seq <= p.received_seq:  # before opening any shared memory
+            self.health.duplicates += 1
+            self._touched[p.identity] = p
+            return
         msg, info = handler.parse_chunk_msg(p, small, body, self.config.max_message_bytes - size)
         if _net_shm.KEY in small:
             size = sum(len(f) for f in body)

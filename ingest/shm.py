@@ -5,10 +5,12 @@ naming a sealed memfd whose name and bytes hold the token. ``check_probe`` opens
 ``/proc/<pid>/fd/<fd>`` and checks it; only then does ``ingest_info`` say ``"shm": true`` to that
 producer, and only then are its CHUNKs' ``"_shm"`` frames opened.
 
-Each such frame is opened the same way and must be this producer's own memfd (its name carries the
-probe's token), owned by this user, sealed against writing, shrinking and growing (so the bytes the
-ingest validates can never change, and no access to the mapping can fault), and exactly as big as
-the header says. It is then mapped read-only and used as the frame itself: no copy.
+Each such frame is opened the same way and must be this producer's own memfd: its name carries
+the probe's token and the serial number the header gives for it (so a descriptor number the
+producer closed and reused for another memfd never passes for the one the header meant). It must be
+owned by this user, sealed against writing, shrinking and growing (so the bytes the ingest
+validates can never change, and no access to the mapping can fault), and exactly as big as the
+header says. It is then mapped read-only and used as the frame itself: no copy.
 
 The mapping is made through libc, not ``mmap.mmap``: Python's mmap object keeps a duplicate of the
 file descriptor open for as long as it lives, and the store keeps every frame, so an ingest holding
@@ -73,6 +75,7 @@ class _Mapping:
     __slots__ = ("addr", "size", "_munmap")
 
     def __init__(self, fd: int, size: int) -> None:
+        self.addr = None  # (``__del__`` runs even when the mapping failed)
         libc_mmap, self._munmap = _libc()
         addr = libc_mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0), fd, 0)
         if addr is None or addr == _MAP_FAILED:
@@ -81,7 +84,8 @@ class _Mapping:
         self.addr, self.size = addr, size
 
     def __del__(self) -> None:
-        self._munmap(self.addr, self.size)
+        if self.addr is not None:
+            self._munmap(self.addr, self.size)
 
 
 def map_readonly(fd: int, size: int) -> pa.Buffer:
@@ -94,24 +98,31 @@ def _small_int(value: object, limit: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < limit
 
 
-def _open(pid: int, fd: int, token: str, size: int | None) -> tuple[int, int]:
+def _open(pid: int, fd: int, token: str, size: int | None, serial: int = 0) -> tuple[int, int]:
     """Open the producer's memfd and check it; returns ``(our fd, size)``. Raises ``OSError`` or
     ``ValueError`` naming what did not match."""
     path = f"/proc/{pid}/fd/{fd}"
-    # look before opening: opening some files has effects (a FIFO waits for a writer, a device may act)
-    st = os.stat(path)
-    if not stat.S_ISREG(st.st_mode) or os.readlink(path) != f"/memfd:{_net_shm.memfd_name(token)} (deleted)":
-        raise ValueError("not this producer's memfd")
-    own = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
+    want = f"/memfd:{_net_shm.memfd_name(token, serial)} (deleted)"
+    # Read the link first: it touches no file system (a producer could name a file on a mount that
+    # hangs). Then hold the file by an O_PATH descriptor, which opens nothing (a FIFO would wait for a
+    # writer, a device could act), check it, and only then open that same file for reading.
+    name = os.readlink(path)
+    if name != want:
+        raise ValueError(f"not this producer's memfd ({name[:80]!r})")
+    handle = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    try:
+        st = os.fstat(handle)
+        if not stat.S_ISREG(st.st_mode) or os.readlink(f"/proc/self/fd/{handle}") != want:
+            raise ValueError("not this producer's memfd")
+        own = os.open(f"/proc/self/fd/{handle}", os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
+    finally:
+        os.close(handle)
     try:
         st = os.fstat(own)
         if not stat.S_ISREG(st.st_mode):
             raise ValueError("not a regular file")
         if st.st_uid != os.geteuid():
             raise ValueError(f"owned by uid {st.st_uid}, not this ingest's {os.geteuid()}")
-        name = os.readlink(f"/proc/self/fd/{own}")
-        if name != f"/memfd:{_net_shm.memfd_name(token)} (deleted)":
-            raise ValueError(f"not this producer's memfd ({name[:80]!r})")
         seals = fcntl.fcntl(own, fcntl.F_GET_SEALS)
         if seals & _net_shm.SEALS != _net_shm.SEALS:
             raise ValueError("not sealed against writing, shrinking and growing")
@@ -152,15 +163,17 @@ def open_frames(peer: ShmPeer | None, refs: object, body: list, limit: int, seq:
         raise ProtocolViolation("CHUNK has shared-memory frames, but shared memory was not agreed in the "
                                 "handshake (HELLO shm_probe, ingest_info shm)", seq)
     if not isinstance(refs, list) or not refs or len(refs) > len(body):
-        raise ProtocolViolation(f'"{_net_shm.KEY}" must be a list of [body frame, fd, size], got {refs!r:.80}', seq)
+        raise ProtocolViolation(f'"{_net_shm.KEY}" must be a list of [body frame, fd, size, serial], '
+                                f"got {refs!r:.80}", seq)
     total = 0
     mapped: dict[int, pa.Buffer] = {}
     for r in refs:
-        if not (isinstance(r, list) and len(r) == 3 and _small_int(r[0], len(body))
-                and _small_int(r[1], _MAX_FD) and _small_int(r[2], 1 << 62) and r[2] > 0):
-            raise ProtocolViolation(f'a "{_net_shm.KEY}" entry must be [body frame >= 2, fd, size > 0], '
-                                    f"got {r!r:.80}", seq)
-        k, fd, size = r
+        if not (isinstance(r, list) and len(r) == 4 and _small_int(r[0], len(body))
+                and _small_int(r[1], _MAX_FD) and _small_int(r[2], 1 << 62) and r[2] >= _net_shm.MIN_BYTES
+                and _small_int(r[3], 1 << 62) and r[3] > 0):
+            raise ProtocolViolation(f'a "{_net_shm.KEY}" entry must be [body frame >= 2, fd, size >= '
+                                    f'{_net_shm.MIN_BYTES}, serial > 0], got {r!r:.80}', seq)
+        k, fd, size, serial = r
         if k < 2 or k in mapped or len(body[k]) != 0:
             raise ProtocolViolation(f"shared-memory frame {k} must be a big-buffer frame, listed once "
                                     "and sent empty", seq)
@@ -169,7 +182,7 @@ def open_frames(peer: ShmPeer | None, refs: object, body: list, limit: int, seq:
             raise ProtocolViolation(f"shared-memory frames of {total} bytes are over --max-message-bytes "
                                     f"{limit}", seq)
         try:
-            own, _ = _open(peer.pid, fd, peer.token, size)
+            own, _ = _open(peer.pid, fd, peer.token, size, serial)
         except (OSError, ValueError) as exc:
             raise ShmUnavailableError(f"shared-memory frame {k} (producer fd {fd}): {exc}", seq) from None
         try:

@@ -26,6 +26,7 @@ only this producer's own files. Anything else (another machine, an older ingest,
 
 from __future__ import annotations
 
+import itertools
 import json
 import mmap
 import os
@@ -61,12 +62,17 @@ def supported() -> bool:
             and hasattr(fcntl, "F_ADD_SEALS") and hasattr(os, "MFD_ALLOW_SEALING"))
 
 
-def memfd_name(token: str) -> str:
-    return NAME_PREFIX + token
+#: serial numbers of this process's memfds (0 is the probe): with the token, a memfd's name is unique,
+#: so a descriptor number closed and reused for another memfd never passes for the one a header meant
+_serials = itertools.count(1)
 
 
-def _memfd(token: str, size: int) -> int:
-    fd = os.memfd_create(memfd_name(token), os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+def memfd_name(token: str, serial: int = 0) -> str:
+    return f"{NAME_PREFIX}{token}-{serial}"
+
+
+def _memfd(token: str, size: int, serial: int = 0) -> int:
+    fd = os.memfd_create(memfd_name(token, serial), os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
     try:
         os.ftruncate(fd, size)
     except OSError:
@@ -108,8 +114,8 @@ def add_to_header(header: bytes, key: str, value: object) -> bytes:
 
 
 class MemfdPool(PreparedPool):
-    """Populated memfds (``(fd, writable shared mapping)``) for big frames, prepared ahead; the
-    caller of ``take`` owns both. Sizes are learned from the big buffers the sink sends."""
+    """Populated memfds (``(fd, writable shared mapping, serial)``) for big frames, prepared ahead;
+    the caller of ``take`` owns them. Sizes are learned from the big buffers the sink sends."""
 
     thread_name = "rerun_zmq-shm"
 
@@ -117,23 +123,24 @@ class MemfdPool(PreparedPool):
         super().__init__(min_bytes=MIN_BYTES, **kwargs)
         self.token = token
 
-    def _make(self, size: int) -> tuple[int, mmap.mmap]:
-        fd = _memfd(self.token, size)
+    def _make(self, size: int) -> tuple[int, mmap.mmap, int]:
+        serial = next(_serials)
+        fd = _memfd(self.token, size, serial)
         try:
             m = mmap.mmap(fd, size)  # shared, read-write
             populate(m)
         except BaseException:
             os.close(fd)
             raise
-        return fd, m
+        return fd, m, serial
 
     @staticmethod
-    def _size(item: tuple[int, mmap.mmap]) -> int:
+    def _size(item: tuple[int, mmap.mmap, int]) -> int:
         return len(item[1])
 
     @staticmethod
-    def _free(item: tuple[int, mmap.mmap]) -> None:
-        fd, m = item
+    def _free(item: tuple[int, mmap.mmap, int]) -> None:
+        fd, m, _ = item
         m.close()
         os.close(fd)
 
@@ -141,9 +148,9 @@ class MemfdPool(PreparedPool):
 class ShmSender:
     """Moves the big body frames of an encoded "buffers"-form CHUNK into sealed memfds."""
 
-    def __init__(self, probe: Probe) -> None:
+    def __init__(self, probe: Probe, max_ready_bytes: int = 64 << 20) -> None:
         self.probe = probe
-        self.pool = MemfdPool(probe.token)
+        self.pool = MemfdPool(probe.token, max_ready_bytes=max_ready_bytes)
 
     def attach(self, frames: list) -> tuple[list, list[int], int]:
         """``(frames, fds, bytes moved)``: ``frames`` with each big body frame that a prepared memfd
@@ -159,16 +166,17 @@ class ShmSender:
             self.pool.observe(n)
             got = self.pool.take(n)
             if got is None:  # none prepared in time: a fresh one (its pages fault in during the copy)
+                serial = next(_serials)
                 try:
-                    fd = _memfd(self.probe.token, n)
+                    fd = _memfd(self.probe.token, n, serial)
                 except OSError:
                     continue
                 try:
-                    got = fd, mmap.mmap(fd, n)
+                    got = fd, mmap.mmap(fd, n), serial
                 except (OSError, ValueError):
                     os.close(fd)
                     continue
-            fd, m = got
+            fd, m, serial = got
             try:
                 if len(m) != n:
                     os.ftruncate(fd, n)  # the tail past n is never touched again
@@ -181,7 +189,7 @@ class ShmSender:
                 m.close()
                 os.close(fd)
                 continue
-            refs.append([i, fd, n])  # index among the message's frames (0: the header)
+            refs.append([i, fd, n, serial])  # i: index among the message's frames (0: the header)
             fds.append(fd)
             out[i] = b""
             moved += n
@@ -192,6 +200,30 @@ class ShmSender:
     def close(self) -> None:
         self.pool.close()
         self.probe.close()
+
+
+def inline(frames: list) -> list:
+    """``frames`` (a CHUNK listing memfds under ``"_shm"``, its descriptors still open) with each memfd's
+    bytes back in its frame (a read-only mapping: no copy here), for an ingest that does not take them."""
+    small = json.loads(frames[0][4:])
+    refs = small.pop(KEY, [])
+    out = list(frames)
+    for k, fd, size, _ in refs:
+        out[k] = mmap.mmap(fd, size, prot=mmap.PROT_READ)  # keeps its own descriptor
+    out[0] = frames[0][:4] + json.dumps(small, separators=(",", ":")).encode()
+    return out
+
+
+def close_inherited(token: str) -> None:
+    """In a forked child: close every descriptor of a memfd this token named (pending frames, the
+    probe, the pool's buffers, one the parent's threads were preparing at the moment of the fork)."""
+    prefix = f"/memfd:{NAME_PREFIX}{token}-"
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{name}").startswith(prefix):
+                os.close(int(name))
+        except (OSError, ValueError):
+            pass
 
 
 def close_fds(fds: list[int]) -> None:

@@ -64,7 +64,8 @@ class _Out:
     sent: bool = False
     dropped: bool = False
     #: ``frames`` are in the "buffers" body form (``msg`` is kept: an ingest that does not read that
-    #: form gets it re-encoded; the frames are views of the batch, so keeping it costs no memory)
+    #: form gets it re-encoded; the frames are views of the batch, so keeping it costs no memory;
+    #: not once big frames moved into memfds, which then hold the only copy)
     buffers: bool = False
     #: memfds holding big frames of ``frames`` (``_net_shm``), closed once the chunk is acknowledged or given up
     fds: list = dataclasses.field(default_factory=list)
@@ -172,7 +173,8 @@ class NetworkSink:
             hello = _wire.encode(dataclasses.replace(msg, producer_id=f"{msg.producer_id}.{self._nonce}"))
             if self._shm is None and _net_shm.supported():
                 try:
-                    self._shm = _net_shm.ShmSender(_net_shm.Probe())
+                    # what the pool prepares ahead is bounded too, beside max_bytes_in_flight
+                    self._shm = _net_shm.ShmSender(_net_shm.Probe(), self.max_bytes_in_flight // 2)
                 except OSError:
                     pass
             if self._shm is not None:
@@ -370,8 +372,8 @@ class NetworkSink:
         with self._cv:
             for o in pending:
                 _net_shm.close_fds(o.fds)
-            if self._shm is not None:
-                self._shm.close()
+        if self._shm is not None:  # (not under the lock: the pool may be preparing a memfd)
+            self._shm.close()
         if unsent or unconfirmed:
             split = [f"{unsent} never sent (lost)" if unsent else "",
                      f"{unconfirmed} sent but not confirmed (may be lost)" if unconfirmed else ""]
@@ -381,11 +383,9 @@ class NetworkSink:
     def after_fork_in_child(self) -> None:
         """A forked child owns none of the parent's socket, thread or pending data (its copies of
         the parent's memfds are closed: they would keep that memory alive as long as the child)."""
-        for o in itertools.chain(self._unsent, self._inflight):
-            _net_shm.close_fds(o.fds)
         if self._shm is not None:
             self._shm.pool.forget_after_fork()
-            self._shm.probe.close()
+            _net_shm.close_inherited(self._shm.probe.token)
         self._init_state()
 
     # -- I/O thread --------------------------------------------------------------------------------
@@ -499,7 +499,7 @@ class NetworkSink:
             self._queued_bytes += exact - out.size
         _net_shm.close_fds(out.fds)
         out.frames, out.size, out.buffers, out.fds = frames, exact, len(frames) > 2, list(fds or ())
-        if not out.buffers:
+        if not out.buffers or out.fds:
             out.msg = None
 
     def _send_chunks(self, sock: zmq.Socket) -> None:
@@ -507,10 +507,10 @@ class NetworkSink:
             out = self._unsent[0]
             if out.frames is None:
                 return
+            if out.fds and not self._shm_ok:  # memfds for an ingest that took them; this one does not
+                self._set_frames(out, _net_shm.inline(out.frames))
             if out.buffers and not self._buffers_ok:  # encoded for an ingest that read it; this one does not
-                self._set_frames(out, _wire.encode(out.msg))
-            elif out.fds and not self._shm_ok:  # memfds for an ingest that took them; this one does not
-                self._set_frames(out, _wire.encode(out.msg, buffers=True))
+                self._set_frames(out, _wire.encode(out.msg if out.msg is not None else _wire.decode(out.frames)))
             if out.size > self._max_message:  # queued before the ingest told us its limit
                 self._unsent.popleft()
                 self._queued_bytes -= out.size

@@ -57,8 +57,10 @@ class PreparedPool:
     thread_name = "rerun_zmq-prepare"
 
     def __init__(self, min_bytes: int = 1 << 20, ahead: int = 3, idle_release: float = 10.0,
-                 max_bytes: int = 1 << 30, clock=time.monotonic) -> None:
+                 max_bytes: int = 1 << 30, max_ready_bytes: int = 256 << 20, clock=time.monotonic) -> None:
         self._clock = clock
+        #: at most this much prepared at once (but always one buffer, whatever its size)
+        self.max_ready_bytes = max_ready_bytes
         self.min_bytes = min_bytes
         self.ahead = ahead
         self.idle_release = idle_release
@@ -118,12 +120,15 @@ class PreparedPool:
 
     def ready_bytes(self) -> int:
         with self._cv:
-            return sum(self._size(item) for item in self._ready)
+            return self._ready_bytes()
+
+    def _ready_bytes(self) -> int:
+        return sum(self._size(item) for item in self._ready)
 
     def wait_ready(self, nbytes: int, timeout: float) -> bool:
         """Wait until buffers of at least ``nbytes`` in all are prepared (for tests and warm-up)."""
         with self._cv:
-            return self._cv.wait_for(lambda: sum(self._size(i) for i in self._ready) >= nbytes, timeout)
+            return self._cv.wait_for(lambda: self._ready_bytes() >= nbytes, timeout)
 
     def release_if_idle(self) -> bool:
         """Free the prepared buffers if no big frame came for ``idle_release`` seconds (the background
@@ -171,7 +176,8 @@ class PreparedPool:
                     for item in stale:
                         self._ready.remove(item)
                     self._drop(stale)
-                    if self._want and len(self._ready) < self.ahead and idle <= self.idle_release:
+                    room = not self._ready or self._ready_bytes() + self._want <= self.max_ready_bytes
+                    if self._want and len(self._ready) < self.ahead and room and idle <= self.idle_release:
                         size = self._want
                         break
                     self._cv.wait(self.idle_release if self._ready else None)

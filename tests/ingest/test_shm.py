@@ -204,12 +204,12 @@ def test_a_memfd_the_ingest_cannot_use_is_refused_and_the_rest_goes_over_tcp(mon
     real_open = shm._open
     calls = []
 
-    def failing_once(pid, fd, token, size):
+    def failing_once(pid, fd, token, size, serial=0):
         if size is not None:  # a frame, not the probe
             calls.append(fd)
         if len(calls) == 1:
             raise OSError(24, "Too many open files")
-        return real_open(pid, fd, token, size)
+        return real_open(pid, fd, token, size, serial)
 
     monkeypatch.setattr(shm, "_open", failing_once)
     with running_server() as srv:
@@ -247,8 +247,11 @@ def raw_producer():
             probe.close()
 
 
-def sealed_memfd(token: str, data: bytes, seal: bool = True) -> int:
-    fd = os.memfd_create(_net_shm.memfd_name(token), os.MFD_ALLOW_SEALING)
+SERIAL = 1 << 40  # far above the serials this process's sinks use
+
+
+def sealed_memfd(token: str, data: bytes, seal: bool = True, serial: int = SERIAL) -> int:
+    fd = os.memfd_create(_net_shm.memfd_name(token, serial), os.MFD_ALLOW_SEALING)
     os.write(fd, data)
     if seal:
         fcntl.fcntl(fd, fcntl.F_ADD_SEALS, _net_shm.SEALS)
@@ -258,7 +261,7 @@ def sealed_memfd(token: str, data: bytes, seal: bool = True) -> int:
 def shm_message(seq: int, fd: int | None, token_data: bytes | None = None, ref=None) -> tuple[list, int]:
     frames = buffers_message(seq=seq, seed=seq)
     big = next(k for k, f in enumerate(frames) if len(f) == N * 12)
-    entry = ref if ref is not None else [big, fd, N * 12]
+    entry = ref if ref is not None else [big, fd, N * 12, SERIAL]
     frames[0] = _net_shm.add_to_header(frames[0], _net_shm.KEY, [entry])
     frames[big] = b""
     return frames, big
@@ -285,6 +288,9 @@ def test_a_raw_producer_s_sealed_memfd_is_stored(raw_producer):
     ("frame not empty", "protocol", "sent empty"),
     ("header frame", "protocol", "must be a big-buffer frame"),
     ("bad entry", "protocol", "must be [body frame"),
+    ("no serial", "protocol", "must be [body frame"),
+    ("small", "protocol", "size >= 1048576"),
+    ("other serial", "shm_unavailable", "not this producer's memfd"),
     ("over the limit", "protocol", "--max-message-bytes"),
 ])
 def test_a_bad_shared_memory_frame_is_refused_with_its_reason(raw_producer, case, code, words):
@@ -292,9 +298,10 @@ def test_a_bad_shared_memory_frame_is_refused_with_its_reason(raw_producer, case
     data = buffers_message(seq=1, seed=1)[3]
     fd = sealed_memfd("f" * 32 if case == "other token" else probe.token, data, seal=case != "unsealed")
     try:
-        ref = {"header frame": [0, fd, N * 12], "bad entry": ["3", fd, N * 12],
-               "wrong size": [3, fd, N * 12 + 8], "closed fd": [3, (1 << 20) - 1, N * 12],
-               "over the limit": [3, fd, 1 << 40]}.get(case)
+        ref = {"header frame": [0, fd, N * 12, SERIAL], "bad entry": ["3", fd, N * 12, SERIAL],
+               "wrong size": [3, fd, N * 12 + 8, SERIAL], "closed fd": [3, (1 << 20) - 1, N * 12, SERIAL],
+               "over the limit": [3, fd, 1 << 40, SERIAL], "other serial": [3, fd, N * 12, SERIAL + 1],
+               "small": [3, fd, 4096, SERIAL], "no serial": [3, fd, N * 12]}.get(case)
         frames, big = shm_message(1, fd, ref=ref)
         if case == "frame not empty":
             frames[big] = b"x" * 64
@@ -334,8 +341,9 @@ def test_the_header_lists_the_memfd_frames_it_sent_empty():
         frames = buffers_message(seq=1, seed=3)
         out, fds, moved = sender.attach(frames)
         head = json.loads(out[0][4:])
-        (k, fd, size), = head[_net_shm.KEY]
+        (k, fd, size, serial), = head[_net_shm.KEY]
         assert out[k] == b"" and size == len(frames[k]) == moved and fds == [fd]
+        assert os.readlink(f"/proc/self/fd/{fd}") == f"/memfd:{_net_shm.memfd_name(probe.token, serial)} (deleted)"
         assert fcntl.fcntl(fd, fcntl.F_GET_SEALS) & _net_shm.SEALS == _net_shm.SEALS
         assert os.pread(fd, size, 0) == frames[k]
         with pytest.raises(PermissionError):
@@ -376,7 +384,7 @@ def test_pending_memfd_frames_are_resent_inline_to_an_ingest_without_shared_memo
         assert set(hello[_net_shm.PROBE]) == {"pid", "fd", "token"}
         welcome(fake, ident, True)
         _, frames, head = raw_recv(fake, _wire.Kind.CHUNK)
-        (k, fd, size), = head[_net_shm.KEY]
+        (k, fd, size, _), = head[_net_shm.KEY]
         assert frames[k] == b"" and size == p.nbytes
         with open(f"/proc/self/fd/{fd}", "rb") as f:  # this process is the producer: read its memfd
             assert f.read() == p.tobytes()
@@ -392,3 +400,29 @@ def test_pending_memfd_frames_are_resent_inline_to_an_ingest_without_shared_memo
         assert our_memfds() == []
     finally:
         fake.close()
+
+
+def test_a_forked_child_keeps_none_of_the_parent_s_memfds():
+    """Pending frames, the probe and the pool's prepared memfds are the parent's; the child closes its
+    copies at once (they would keep that memory alive for the child's whole life)."""
+    with running_server() as srv:
+        rec = rr.new_recording("shm", recording_id="shm7")
+        sink = connect(rec, f"127.0.0.1:{srv.port}", flush_timeout_sec=30.0)
+        log_clouds(rec, range(2))
+        assert rec.flush(30.0) and sink.flush(30.0)
+        assert sink._shm.pool.wait_ready(N * 12, 30.0)  # the pool holds prepared memfds now
+        assert our_memfds()
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report what it still holds, and leave without any cleanup
+            try:
+                os.write(w, json.dumps(our_memfds()).encode())
+            finally:
+                os._exit(0)
+        os.close(w)
+        with os.fdopen(r) as f:
+            left = json.loads(f.read())
+        os.waitpid(pid, 0)
+        assert left == []
+        assert our_memfds()  # the parent's own are untouched
+        rec.disconnect()
