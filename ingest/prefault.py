@@ -83,8 +83,8 @@ class FramePool(PreparedPool):
         try:
             if _wire.peek_kind(head) != Kind.CHUNK:
                 return None
-            layout = json.loads(head[4:]).get(_wire_buffers.LAYOUT)
-            stack = list(layout["cols"])
+            small = json.loads(head[4:])
+            stack = list(small[_wire_buffers.LAYOUT]["cols"])
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError, _wire.WireError):
             return None
         ends: dict[int, int] = {}
@@ -104,7 +104,7 @@ class FramePool(PreparedPool):
             stack.extend(kids)
         # body frame 0 is the header: the layout's frame k is body frame k + 1; frames that travel in
         # shared memory (``ingest.shm``) arrive empty (whatever their entries hold: the handler judges them)
-        shm = json.loads(head[4:]).get(_net_shm.KEY) if _net_shm.KEY.encode() in head else None
+        shm = small.get(_net_shm.KEY)
         refs = shm if isinstance(shm, list) else []
         skip = {r[0] for r in refs if isinstance(r, list) and r and type(r[0]) is int}
         plan = {k + 1: n for k, n in ends.items() if self.min_bytes <= n <= self.max_bytes and k + 1 not in skip}
