@@ -90,6 +90,9 @@ class StoreTimeoutError(RejectedMessage):
 
 
 class ShmUnavailableError(RejectedMessage):
-    """A shared-memory frame of a CHUNK could not be opened or failed its checks (``ingest.shm``)."""
+    """A shared-memory frame of a CHUNK could not be opened or failed its checks (``ingest.shm``).
+
+    Not a loss: the producer sends that CHUNK and every later one again over TCP, and the ingest
+    takes none of the later ones until it has (``Producer.resend_from``)."""
 
     code = "shm_unavailable"

@@ -30,6 +30,8 @@ class Health:
     prefaulted_frames: int = 0
     #: big frames taken from producers' shared memory instead of the socket (``ingest.shm``)
     shm_frames: int = 0
+    #: chunks set aside because an earlier one of their producer is to be resent (``shm_unavailable``)
+    awaiting_resend: int = 0
     #: store workers (``--shards N``): deaths, restarts, shards given up, and what the dead ones held
     worker_deaths: int = 0
     worker_restarts: int = 0
@@ -70,7 +72,7 @@ class Health:
             "dropped_bytes": self.dropped_bytes, "duplicates": self.duplicates,
             "send_failures": self.send_failures, "disconnects": self.disconnects,
             "worker_errors": self.worker_errors, "prefaulted_frames": self.prefaulted_frames,
-            "shm_frames": self.shm_frames,
+            "shm_frames": self.shm_frames, "awaiting_resend": self.awaiting_resend,
             "worker_deaths": self.worker_deaths, "worker_restarts": self.worker_restarts,
             "workers_given_up": self.workers_given_up, "worker_lost_rows": self.worker_lost_rows,
             "worker_lost_chunks": self.worker_lost_chunks, "chunk_timeouts": self.chunk_timeouts,

@@ -32,6 +32,10 @@ class Producer:
     outstanding: OrderedDict = field(default_factory=OrderedDict)
     #: ``ingest.shm.ShmPeer`` when this connection's HELLO probe checked out (big frames by shared memory)
     shm: object = None
+    #: a CHUNK whose shared memory could not be used: the producer sends it again over TCP, and the
+    #: chunks after it, in order; until it does, later ones are not taken (so none is taken twice
+    #: or out of turn, and the refused one is not lost)
+    resend_from: int = 0
 
     def begin(self, seq: int, parts: int) -> None:
         """``seq`` was accepted and needs ``parts`` completions (0: already refused) before it is done."""

@@ -372,6 +372,7 @@ class Server:
     def handle_hello(self, p: Producer, hello, shm_probe: object = None) -> None:
         p = self.registry.hello(p.identity, hello.producer_id)
         p.shm = shm.check_probe(shm_probe) if self._shm and shm_probe is not None else None
+        p.resend_from = 0  # after a HELLO the producer resends everything unacknowledged anyway
         first = not p.application_id
         p.application_id, p.recording_id, p.store_kind = hello.application_id, hello.recording_id, hello.store_kind
         self.shards.store(hello.recording_id, hello.application_id)
@@ -395,6 +396,11 @@ class Server:
             self.health.duplicates += 1
             self._touched[p.identity] = p
             return
+        if p.resend_from and type(seq) is int:
+            if seq > p.resend_from:  # sent before the producer heard of the refusal; it sends it again
+                self.health.awaiting_resend += 1
+                return
+            p.resend_from = 0
         msg, info = handler.parse_chunk_msg(p, small, body, self.config.max_message_bytes - size)
         if _net_shm.KEY in small:
             size = sum(len(f) for f in body)
@@ -438,7 +444,9 @@ class Server:
         code = exc.code
         p.rejected[code] += 1
         self.health.reject(code)
-        if exc.seq and p.hello and code != "unknown_producer":
+        if code == "shm_unavailable" and exc.seq and p.hello:  # not lost: resent over TCP (``resend_from``)
+            p.resend_from = exc.seq
+        elif exc.seq and p.hello and code != "unknown_producer":
             if exc.seq in p.outstanding:
                 p.complete(exc.seq)
             elif exc.seq > p.received_seq:

@@ -595,13 +595,29 @@ class NetworkSink:
             self.stats.reconnects += 1
         self._handshaken = True
 
+    def _resend_without_shm(self, msg: Error) -> None:
+        """The ingest could not use a memfd of chunk ``msg.seq``: it took none of the chunks from that
+        one on, so they go again, in order, with their bytes inline; shared memory stays off."""
+        if self._shm_ok:
+            _warn(f"rerun_zmq: the ingest at {self.endpoint} could not use a shared-memory frame "
+                  f"({msg.message}); sending big frames over TCP from now on, nothing is lost")
+        self._shm_ok = False
+        back = [o for o in self._inflight if o.seq >= msg.seq]
+        if not back:
+            return
+        self._inflight = deque(o for o in self._inflight if o.seq < msg.seq)
+        self._inflight_bytes -= sum(o.size for o in back)
+        self._unsent.extendleft(reversed(back))
+        self.stats.resent_chunks += len(back)
+
     def _on_error(self, msg: Error) -> None:
         if msg.code == "unknown_producer":
             self._handshaken = False
             self._need_hello = True
             return
-        if msg.code == "shm_unavailable":  # the rest goes over TCP; this chunk's refusal is counted below
-            self._shm_ok = False
+        if msg.code == "shm_unavailable":
+            self._resend_without_shm(msg)
+            return
         rows = next((o.rows for o in self._inflight if o.seq == msg.seq), 0)
         self.stats.rejected_rows += rows
         now = time.monotonic()

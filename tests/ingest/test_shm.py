@@ -198,9 +198,9 @@ def test_producer_turns_it_off_with_the_environment(monkeypatch):
         rec.disconnect()
 
 
-def test_a_memfd_the_ingest_cannot_use_is_refused_and_the_rest_goes_over_tcp(monkeypatch):
-    """The first shared-memory frame fails to open: that chunk is refused with the reason (counted, warned,
-    never silent) and the sink sends everything after it over TCP, all stored."""
+def test_a_memfd_the_ingest_cannot_use_is_sent_again_over_tcp_and_nothing_is_lost(monkeypatch):
+    """The first shared-memory frame fails to open (say the ingest is out of file descriptors): the sink
+    is told, warns, and sends that chunk and every later one again over TCP. Nothing is lost."""
     real_open = shm._open
     calls = []
 
@@ -215,13 +215,15 @@ def test_a_memfd_the_ingest_cannot_use_is_refused_and_the_rest_goes_over_tcp(mon
     with running_server() as srv:
         rec = rr.new_recording("shm", recording_id="shm5")
         sink = connect(rec, f"127.0.0.1:{srv.port}", flush_timeout_sec=30.0)
-        with pytest.warns(Warning, match="shm_unavailable"):
-            log_clouds(rec, range(4))
+        with pytest.warns(Warning, match="could not use a shared-memory frame .*Too many open files.*nothing is lost"):
+            pts = log_clouds(rec, range(4))
             assert rec.flush(30.0) and sink.flush(30.0)
-        refused = sink.stats.rejected_rows
-        assert refused == 1 and sink.stats.acked_rows == 3 and not sink._shm_ok
-        assert srv.health.rejected["shm_unavailable"] == 1
-        assert len(stored_clouds(srv.port, "shm5")) == 3
+        assert sink.stats.rejected_rows == 0 and sink.stats.acked_rows == 4 and not sink._shm_ok
+        assert sink.stats.resent_chunks >= 1 and srv.health.rejected["shm_unavailable"] == 1
+        got = stored_clouds(srv.port, "shm5")
+        assert sorted(got) == [0, 1, 2, 3]
+        for i, p in enumerate(pts):
+            np.testing.assert_array_equal(got[i], p)
         rec.disconnect()
 
 
@@ -312,9 +314,16 @@ def test_a_bad_shared_memory_frame_is_refused_with_its_reason(raw_producer, case
     err = next(m for m in got if isinstance(m, Error))
     assert err.code == code and words in err.message and err.seq == 1, err
     assert srv.health.rejected[code] == 1 and srv.health.shm_frames == 0
+    if code == "shm_unavailable":  # not lost: the ingest waits for seq 1 again before taking later ones
+        sock.send_multipart(buffers_message(seq=2, seed=2))  # sent before the producer heard: set aside
+        sock.send_multipart(buffers_message(seq=1, seed=1))  # seq 1 again, over TCP
     sock.send_multipart(buffers_message(seq=2, seed=2))  # the connection goes on
-    replies(sock, lambda got: any(isinstance(m, Ack) and m.seq == 2 for m in got))
-    assert sorted(stored_clouds(srv.port, "pool2")) == [2]
+    got = replies(sock, lambda got: any(isinstance(m, Ack) and m.seq == 2 for m in got))
+    stored = sorted(stored_clouds(srv.port, "pool2"))
+    if code == "shm_unavailable":
+        assert stored == [1, 2] and srv.health.awaiting_resend == 1 and srv.health.duplicates == 0
+    else:
+        assert stored == [2]
 
 
 def test_shared_memory_frames_without_an_agreed_probe_are_a_protocol_violation():
