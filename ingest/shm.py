@@ -12,17 +12,15 @@ owned by this user, sealed against writing, shrinking and growing (so the bytes 
 validates can never change, and no access to the mapping can fault), and exactly as big as the
 header says. It is then mapped read-only and used as the frame itself: no copy.
 
-The mapping is made through libc, not ``mmap.mmap``: Python's mmap object keeps a duplicate of the
-file descriptor open for as long as it lives, and the store keeps every frame, so an ingest holding
-a few thousand frames would run out of file descriptors. Ours holds none; the memory is unmapped
-when the last Arrow buffer over it goes.
+The mapping is made through libc (``rerun_zmq._net_shm.ReadOnlyMapping``), not ``mmap.mmap``: Python's
+mmap object keeps a duplicate of the file descriptor open for as long as it lives, and the store
+keeps every frame, so an ingest holding a few thousand frames would run out of file descriptors.
+Ours holds none; the memory is unmapped when the last Arrow buffer over it goes.
 """
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import mmap
 import os
 import stat
 from dataclasses import dataclass
@@ -51,46 +49,9 @@ class ShmPeer:
     token: str
 
 
-_MAP_FAILED = ctypes.c_void_p(-1).value
-_libc_calls: tuple | None = None
-
-
-def _libc() -> tuple:
-    """libc's ``mmap`` and ``munmap`` (loaded on first use: only Linux ingests get here)."""
-    global _libc_calls
-    if _libc_calls is None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                              ctypes.c_long)
-        libc.mmap.restype = ctypes.c_void_p
-        libc.munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
-        libc.munmap.restype = ctypes.c_int
-        _libc_calls = libc.mmap, libc.munmap
-    return _libc_calls
-
-
-class _Mapping:
-    """A read-only shared mapping that holds no file descriptor; unmapped when garbage."""
-
-    __slots__ = ("addr", "size", "_munmap")
-
-    def __init__(self, fd: int, size: int) -> None:
-        self.addr = None  # (``__del__`` runs even when the mapping failed)
-        libc_mmap, self._munmap = _libc()
-        addr = libc_mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0), fd, 0)
-        if addr is None or addr == _MAP_FAILED:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err))
-        self.addr, self.size = addr, size
-
-    def __del__(self) -> None:
-        if self.addr is not None:
-            self._munmap(self.addr, self.size)
-
-
 def map_readonly(fd: int, size: int) -> pa.Buffer:
     """``size`` bytes of ``fd`` as an Arrow buffer over a read-only mapping (``fd`` may be closed after)."""
-    m = _Mapping(fd, size)
+    m = _net_shm.ReadOnlyMapping(fd, size)
     return pa.foreign_buffer(m.addr, size, base=m)
 
 

@@ -26,6 +26,7 @@ only this producer's own files. Anything else (another machine, an older ingest,
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import json
 import mmap
@@ -65,6 +66,48 @@ def supported() -> bool:
 #: serial numbers of this process's memfds (0 is the probe): with the token, a memfd's name is unique,
 #: so a descriptor number closed and reused for another memfd never passes for the one a header meant
 _serials = itertools.count(1)
+
+
+_MAP_FAILED = ctypes.c_void_p(-1).value
+_libc_calls: tuple | None = None
+
+
+def _libc() -> tuple:
+    """libc's ``mmap`` and ``munmap`` (loaded on first use: only Linux gets here)."""
+    global _libc_calls
+    if _libc_calls is None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                              ctypes.c_long)
+        libc.mmap.restype = ctypes.c_void_p
+        libc.munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
+        libc.munmap.restype = ctypes.c_int
+        _libc_calls = libc.mmap, libc.munmap
+    return _libc_calls
+
+
+class ReadOnlyMapping:
+    """A read-only shared mapping of ``size`` bytes of ``fd``, unmapped when garbage. Unlike
+    ``mmap.mmap`` it keeps no duplicate of the descriptor (``fd`` may be closed at once), and
+    ``on_free`` runs after the unmapping."""
+
+    __slots__ = ("addr", "size", "on_free", "_munmap")
+
+    def __init__(self, fd: int, size: int, on_free=None) -> None:
+        self.addr = None  # (``__del__`` runs even when the mapping failed)
+        self.on_free = on_free
+        libc_mmap, self._munmap = _libc()
+        addr = libc_mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0), fd, 0)
+        if addr is None or addr == _MAP_FAILED:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
+        self.addr, self.size = addr, size
+
+    def __del__(self) -> None:
+        if self.addr is not None:
+            self._munmap(self.addr, self.size)
+            if self.on_free is not None:
+                self.on_free(self)
 
 
 def memfd_name(token: str, serial: int = 0) -> str:

@@ -158,7 +158,7 @@ def test_a_failed_mapping_raises_nothing_unraisable():
     sys.unraisablehook = seen.append
     try:
         with pytest.raises(OSError):
-            shm._Mapping(-1, 4096)
+            _net_shm.ReadOnlyMapping(-1, 4096)
         gc.collect()
     finally:
         sys.unraisablehook = old
