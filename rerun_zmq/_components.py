@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from . import _shm_copy
+
 VEC2 = pa.list_(pa.float32(), 2)
 VEC3 = pa.list_(pa.float32(), 3)
 VEC4 = pa.list_(pa.float32(), 4)
@@ -45,8 +47,15 @@ _POOLED_BYTES = 1 << 20
 def _pooled_copy(value: np.ndarray, dtype: type) -> np.ndarray:
     """A copy of ``value`` as ``dtype`` in memory from Arrow's pool. Its allocator keeps freed pages
     mapped, so a big per-frame copy (a 1M-point cloud: 12 MB) costs a memcpy; a fresh numpy
-    allocation of that size page-faults on every frame once the process's heap is fragmented."""
+    allocation of that size page-faults on every frame once the process's heap is fragmented.
+
+    While a sink hands big frames to its ingest in shared memory, the copy goes into a sealed memfd
+    instead (read-only; ``_shm_copy``), which the sink then sends as it is."""
     out_dtype = np.dtype(dtype)
+    if _shm_copy.active():
+        sealed = _shm_copy.sealed_copy(value, out_dtype)
+        if sealed is not None:
+            return sealed
     buf = pa.allocate_buffer(value.size * out_dtype.itemsize)
     out = np.frombuffer(buf, dtype=out_dtype, count=value.size).reshape(value.shape)
     np.copyto(out, value, casting="unsafe")  # the casts np.array(value, dtype) makes

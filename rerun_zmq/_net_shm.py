@@ -35,6 +35,7 @@ import secrets
 import sys
 
 import numpy as np
+import pyarrow as pa
 
 try:
     import fcntl
@@ -110,6 +111,24 @@ class ReadOnlyMapping:
                 self.on_free(self)
 
 
+#: every memfd of this process carries this token (a forked child draws its own), so any of its
+#: sinks may hand any of them over (``_shm_copy``)
+_token = secrets.token_hex(16)
+
+
+def process_token() -> str:
+    return _token
+
+
+def _new_token_in_child() -> None:
+    global _token
+    _token = secrets.token_hex(16)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_token_in_child)
+
+
 def memfd_name(token: str, serial: int = 0) -> str:
     return f"{NAME_PREFIX}{token}-{serial}"
 
@@ -128,7 +147,7 @@ class Probe:
     """The HELLO's proof that this producer shares the ingest's machine: a sealed memfd holding its token."""
 
     def __init__(self) -> None:
-        self.token = secrets.token_hex(16)
+        self.token = process_token()
         self.fd = _memfd(self.token, len(self.token))
         try:
             os.pwrite(self.fd, self.token.encode(), 0)
@@ -188,6 +207,17 @@ class MemfdPool(PreparedPool):
         os.close(fd)
 
 
+def fresh_memfd(size: int) -> tuple[int, mmap.mmap, int]:
+    """A new memfd of this process and a writable mapping of it: ``(fd, mapping, serial)``."""
+    serial = next(_serials)
+    fd = _memfd(process_token(), size, serial)
+    try:
+        return fd, mmap.mmap(fd, size), serial
+    except (OSError, ValueError):
+        os.close(fd)
+        raise
+
+
 class ShmSender:
     """Moves the big body frames of an encoded "buffers"-form CHUNK into sealed memfds."""
 
@@ -195,29 +225,35 @@ class ShmSender:
         self.probe = probe
         self.pool = MemfdPool(probe.token, max_ready_bytes=max_ready_bytes)
 
-    def attach(self, frames: list) -> tuple[list, list[int], int]:
-        """``(frames, fds, bytes moved)``: ``frames`` with each big body frame that a prepared memfd
-        fits replaced by ``b""`` and listed in the header; the caller owns ``fds`` (close them once
-        the chunk is acknowledged or given up). Frames without a ready memfd stay as they are."""
-        refs, fds, moved = [], [], 0
+    def attach(self, frames: list) -> tuple[list, list[int], int, list]:
+        """``(frames, fds, bytes moved, kept)``: ``frames`` with each big body frame replaced by ``b""``
+        and listed in the header. A frame the log call already copied into a sealed memfd
+        (``_shm_copy``) is listed as it is; the caller keeps those buffers (``kept``) alive until
+        the chunk is acknowledged. Others are copied into a memfd the caller owns (``fds``: close
+        them once the chunk is acknowledged or given up)."""
+        from . import _shm_copy
+
+        refs, fds, kept, moved = [], [], [], 0
         out = list(frames)
         for i in range(3, len(frames)):  # header, schema, packed small buffers, then big buffers
-            view = memoryview(frames[i])
+            frame = frames[i]
+            sealed = _shm_copy.lookup(frame) if isinstance(frame, pa.Buffer) else None
+            if sealed is not None:
+                refs.append([i, sealed[0], frame.size, sealed[1]])
+                kept.append(frame)
+                out[i] = b""
+                moved += frame.size
+                continue
+            view = memoryview(frame)
             n = view.nbytes
             if n < MIN_BYTES:
                 continue
             self.pool.observe(n)
             got = self.pool.take(n)
             if got is None:  # none prepared in time: a fresh one (its pages fault in during the copy)
-                serial = next(_serials)
                 try:
-                    fd = _memfd(self.probe.token, n, serial)
-                except OSError:
-                    continue
-                try:
-                    got = fd, mmap.mmap(fd, n), serial
+                    got = fresh_memfd(n)
                 except (OSError, ValueError):
-                    os.close(fd)
                     continue
             fd, m, serial = got
             try:
@@ -238,7 +274,7 @@ class ShmSender:
             moved += n
         if refs:
             out[0] = add_to_header(frames[0], KEY, refs)
-        return out, fds, moved
+        return out, fds, moved, kept
 
     def close(self) -> None:
         self.pool.close()

@@ -35,7 +35,7 @@ from typing import Literal
 
 import zmq
 
-from . import _net_shm, _wire, _wire_buffers
+from . import _net_shm, _shm_copy, _wire, _wire_buffers
 from ._errors import warn_user
 from ._net_addr import parse_addr
 from ._net_curve import _curve_keys
@@ -69,6 +69,9 @@ class _Out:
     buffers: bool = False
     #: memfds holding big frames of ``frames`` (``_net_shm``), closed once the chunk is acknowledged or given up
     fds: list = dataclasses.field(default_factory=list)
+    #: buffers the log call copied into sealed memfds (``_shm_copy``), listed in the header as they are:
+    #: kept alive (and with them their memfds) until the chunk is acknowledged or given up
+    keep: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -255,7 +258,7 @@ class NetworkSink:
             return False
         self._queued_bytes -= out.size
         self._count_drop(out, reason)
-        _net_shm.close_fds(out.fds)
+        _release(out)
         self._cv.notify_all()
         return True
 
@@ -371,7 +374,8 @@ class NetworkSink:
             self._thread.join(timeout=_BYE_WAIT if gave_up else 2.0)
         with self._cv:
             for o in pending:
-                _net_shm.close_fds(o.fds)
+                _release(o)
+            self._set_shm_ok(False)
         if self._shm is not None:  # (not under the lock: the pool may be preparing a memfd)
             self._shm.close()
         if unsent or unconfirmed:
@@ -482,23 +486,26 @@ class NetworkSink:
         ingest reads them (the one copy of this path)."""
         frames = _wire.encode(out.msg, buffers=buffers)
         fds: list[int] = []
+        keep: list = []
         moved = 0
         shm = self._shm
         if buffers and self._shm_ok and shm is not None and len(frames) > 3:
-            frames, fds, moved = shm.attach(frames)
+            frames, fds, moved, keep = shm.attach(frames)
         with self._cv:
-            self._set_frames(out, frames, fds, moved)
+            self._set_frames(out, frames, fds, moved, keep)
             if out.dropped:  # given up while it was encoded
-                _net_shm.close_fds(out.fds)
+                _release(out)
 
-    def _set_frames(self, out: _Out, frames: list, fds: list[int] | None = None, moved: int = 0) -> None:
+    def _set_frames(self, out: _Out, frames: list, fds: list[int] | None = None, moved: int = 0,
+                    keep: list | None = None) -> None:
         """Called with the lock held. ``moved``: bytes of ``frames`` that travel in memfds ``fds``
         (they count against ``max_bytes_in_flight`` like bytes on the wire)."""
         exact = sum(len(memoryview(f)) for f in frames) + moved
         if not out.dropped:
             self._queued_bytes += exact - out.size
-        _net_shm.close_fds(out.fds)
+        _release(out)
         out.frames, out.size, out.buffers, out.fds = frames, exact, len(frames) > 2, list(fds or ())
+        out.keep = list(keep or ())
         if not out.buffers or out.fds:
             out.msg = None
 
@@ -564,7 +571,7 @@ class NetworkSink:
                 self._max_message = limit
             forms = msg.params.get("body_forms")
             self._buffers_ok = isinstance(forms, list) and _wire_buffers.FORM in forms
-            self._shm_ok = self._buffers_ok and self._shm is not None and msg.params.get("shm") is True
+            self._set_shm_ok(self._buffers_ok and self._shm is not None and msg.params.get("shm") is True)
         elif isinstance(msg, Error):
             self._on_error(msg)
         elif isinstance(msg, Bye):
@@ -578,11 +585,11 @@ class NetworkSink:
             out = self._inflight.popleft()
             self._inflight_bytes -= out.size
             self._queued_bytes -= out.size
-            _net_shm.close_fds(out.fds)
+            _release(out)
         while self._unsent and self._unsent[0].seq <= seq:
             out = self._unsent.popleft()
             self._queued_bytes -= out.size
-            _net_shm.close_fds(out.fds)
+            _release(out)
 
     def _resync(self) -> None:
         """After a HELLO was answered: whatever is still unacknowledged is sent again, in order."""
@@ -595,13 +602,20 @@ class NetworkSink:
             self.stats.reconnects += 1
         self._handshaken = True
 
+    def _set_shm_ok(self, ok: bool) -> None:
+        """Called with the lock held. While any sink takes shared memory, log calls copy big arrays
+        straight into sealed memfds (``_shm_copy``)."""
+        if ok != self._shm_ok:
+            (_shm_copy.enable if ok else _shm_copy.disable)()
+        self._shm_ok = ok
+
     def _resend_without_shm(self, msg: Error) -> None:
         """The ingest could not use a memfd of chunk ``msg.seq``: it took none of the chunks from that
         one on, so they go again, in order, with their bytes inline; shared memory stays off."""
         if self._shm_ok:
             _warn(f"rerun_zmq: the ingest at {self.endpoint} could not use a shared-memory frame "
                   f"({msg.message}); sending big frames over TCP from now on, nothing is lost")
-        self._shm_ok = False
+        self._set_shm_ok(False)
         back = [o for o in self._inflight if o.seq >= msg.seq]
         if not back:
             return
@@ -624,6 +638,12 @@ class NetworkSink:
         if now - self._last_warn >= _WARN_EVERY or self.stats.rejected_rows == rows:
             self._last_warn = now
             _warn(f"rerun_zmq: the ingest at {self.endpoint} refused data ({msg.code}): {msg.message}")
+
+
+def _release(out: _Out) -> None:
+    """Let go of ``out``'s memfds (its own, and the log call's sealed copies it kept)."""
+    _net_shm.close_fds(out.fds)
+    out.keep = []
 
 
 def _warn(message: str) -> None:

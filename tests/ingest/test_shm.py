@@ -16,7 +16,7 @@ import zmq
 
 import rerun_zmq as rr
 from ingest import shm
-from rerun_zmq import _net_shm, _wire
+from rerun_zmq import _net_shm, _shm_copy, _wire
 from rerun_zmq._net import connect
 from rerun_zmq._wire import Ack, Credit, Error, Event, Hello
 
@@ -348,10 +348,10 @@ def test_the_header_lists_the_memfd_frames_it_sent_empty():
     sender = _net_shm.ShmSender(probe)
     try:
         frames = buffers_message(seq=1, seed=3)
-        out, fds, moved = sender.attach(frames)
+        out, fds, moved, kept = sender.attach(frames)
         head = json.loads(out[0][4:])
         (k, fd, size, serial), = head[_net_shm.KEY]
-        assert out[k] == b"" and size == len(frames[k]) == moved and fds == [fd]
+        assert out[k] == b"" and size == len(frames[k]) == moved and fds == [fd] and kept == []
         assert os.readlink(f"/proc/self/fd/{fd}") == f"/memfd:{_net_shm.memfd_name(probe.token, serial)} (deleted)"
         assert fcntl.fcntl(fd, fcntl.F_GET_SEALS) & _net_shm.SEALS == _net_shm.SEALS
         assert os.pread(fd, size, 0) == frames[k]
@@ -419,7 +419,7 @@ def test_a_forked_child_keeps_none_of_the_parent_s_memfds():
         sink = connect(rec, f"127.0.0.1:{srv.port}", flush_timeout_sec=30.0)
         log_clouds(rec, range(2))
         assert rec.flush(30.0) and sink.flush(30.0)
-        assert sink._shm.pool.wait_ready(N * 12, 30.0)  # the pool holds prepared memfds now
+        assert _shm_copy._pool.wait_ready(N * 12, 30.0)  # the log calls' pool holds prepared memfds now
         assert our_memfds()
         r, w = os.pipe()
         pid = os.fork()
@@ -435,3 +435,44 @@ def test_a_forked_child_keeps_none_of_the_parent_s_memfds():
         assert left == []
         assert our_memfds()  # the parent's own are untouched
         rec.disconnect()
+
+
+def test_while_a_sink_takes_shared_memory_the_log_call_copies_into_a_sealed_memfd_the_sink_sends_as_is():
+    """The log call's defensive copy goes straight into a sealed memfd (read-only), and the sink lists
+    that memfd instead of copying the array once more; once no sink takes shared memory, copies go
+    to ordinary memory again, and a freed copy closes its memfd."""
+    big = cloud(21)
+    assert not _shm_copy.active()
+    before = our_memfds()
+    with running_server() as srv:
+        rec = rr.new_recording("shm", recording_id="shm8")
+        sink = connect(rec, f"127.0.0.1:{srv.port}", flush_timeout_sec=30.0)
+        rec.set_time("frame", sequence=-1)
+        rec.log("warmup", rr.Points3D(big))  # the handshake happens on the way
+        assert rec.flush(30.0) and sink.flush(30.0) and _shm_copy.active()
+        points = rr.Points3D(big)
+        copies = [a for a in _arrays_of(points) if a.nbytes == big.nbytes]
+        assert copies and not copies[0].flags.writeable  # a sealed, read-only copy of the user's array
+        np.testing.assert_array_equal(copies[0], big)
+        sealed = [n for n in our_memfds() if n not in before]
+        assert sealed
+        del copies
+        sent_before = sink._shm.pool.hits + sink._shm.pool.misses
+        rec.set_time("frame", sequence=0)
+        rec.log("cloud", points)
+        assert rec.flush(30.0) and sink.flush(30.0)
+        assert sink._shm.pool.hits + sink._shm.pool.misses == sent_before  # the sink copied nothing
+        np.testing.assert_array_equal(stored_clouds(srv.port, "shm8")[0], big)
+        del points
+        rec.disconnect()
+        assert not _shm_copy.active()
+        plain = rr.Points3D(big)
+        assert all(a.flags.writeable for a in _arrays_of(plain) if a.nbytes == big.nbytes)
+    import gc
+    gc.collect()
+    assert our_memfds() == before  # every sealed copy closed its memfd with its last array
+
+
+def _arrays_of(archetype) -> list[np.ndarray]:
+    """The numpy arrays of an archetype's component batches."""
+    return [b.data for b in archetype.as_component_batches() if isinstance(b.data, np.ndarray)]
