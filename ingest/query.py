@@ -20,7 +20,8 @@ Viewers talk to the same ROUTER as producers. A client sends ``Query(query_id, o
 - ``cancel``: stop the standing query ``query_id``.
 
 Standing queries are re-evaluated at most every ``--push-interval`` (coalesced), and only for
-recordings/entities that changed. Add ``"once": true`` to a latest_at/range to get one answer only.
+recordings/entities that changed. Add ``"once": true`` to a latest_at/range to get one answer only
+(at once: just a ``done`` marker when the recording is not there).
 """
 
 from __future__ import annotations
@@ -367,6 +368,14 @@ class QueryService:
     def _evaluate(self, client: Client, sq: Standing, changed: dict[str, set[str]], cleared: set[str]) -> None:
         rid = self._recording(sq.params)
         if rid is None:
+            if sq.once:  # a one-shot answers now: nothing here (e.g. a restarted shard worker holds none of it)
+                sq.seq += 1
+                p = sq.params
+                params = {"done": True, "recording_id": p.get("recording_id")}
+                if sq.op == "range":
+                    params.update(entity=p["entity"], timeline=p["timeline"], rows=0)
+                self._result(client.identity, sq.query_id, sq.seq, params)
+                client.queries.pop(sq.query_id, None)
             return
         if not sq.fresh and rid not in changed:
             return

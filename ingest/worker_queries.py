@@ -4,9 +4,14 @@ Standing queries (``latest_at``, ``range``, ``tail``) run inside the workers, ea
 the entities it owns; ``range`` goes to the one shard owning its entity, every other query to all.
 A query travels as ``b"Q" + client routing id`` followed by the wire message, and so does every
 answer. The ingest re-numbers each relayed ``Result.seq`` per client query, so a client sees one
-gap-free sequence, and merges the ``done`` markers of one-shot ``chunks``/``tail`` answers into one;
-a shard that is down (or dies) counts as done and is named in ``lost_shards``. A restarted worker
-gets the standing queries again (``_resend_standing``).
+gap-free sequence, and merges the ``done`` markers of ``chunks``/``tail`` answers into one; a shard
+that is down (or dies) counts as done and is named in ``lost_shards`` (what it held is gone).
+
+A one-shot ``latest_at``/``range`` (``"once": true``) ends with one ``done`` marker once every
+target shard answered. A shard whose worker died (or was restarting) before answering gets the query
+again from its restarted worker (``restarted_shards`` in that marker); a shard given up counts as
+answered with nothing (``lost_shards``). A restarted worker gets the standing queries again, and
+the unanswered one-shot ones (``_resend_queries``).
 
 ``QueryRelayMixin`` is part of ``ingest.workers.WorkerShards`` and shares its state
 (``_relays``, ``_shards``, ``shard_map``, ``hub``, ``server``).
@@ -37,12 +42,26 @@ class Relay:
     op: str
     query: Query | None = None
     seq: int = 0
+    #: shards that answer it (its entity's owner for ``range``, every shard otherwise)
+    targets: set = field(default_factory=set)
     #: shards whose ``done`` marker arrived, or that cannot send one (dead or down)
     done_from: set = field(default_factory=set)
     lost: set = field(default_factory=set)
+    #: shards whose part a restarted worker answers (a one-shot query re-sent to it)
+    restarted: set = field(default_factory=set)
     chunks: int = 0
     last: dict | None = None
     finished: bool = False
+
+    @property
+    def once(self) -> bool:
+        """A one-shot ``latest_at``/``range``: finished by one ``done`` marker once all targets answered."""
+        return self.op in STANDING and self.op != "tail" and bool(self.query and self.query.params.get("once"))
+
+    @property
+    def merged(self) -> bool:
+        """Its shards' ``done`` markers are merged into one (``chunks``, ``tail``, one-shot queries)."""
+        return self.op in MERGED or self.once
 
 
 class QueryRelayMixin:
@@ -62,41 +81,52 @@ class QueryRelayMixin:
         if q.op == "cancel":
             self._relays.pop(key, None)
         else:
-            relay = self._relays[key] = Relay(q.op, q)
+            relay = self._relays[key] = Relay(q.op, q, targets=set(targets))
         frames = [b"Q" + identity, *_wire.encode(q)]
         for k in targets:
-            if self._shards[k].state != "ready":
-                down = True  # a restarted worker gets the standing query once it is ready
-            elif not self._send(k, frames):
+            sh = self._shards[k]
+            if sh.state == "ready" and self._send(k, frames):
+                continue
+            if sh.state == "ready":
                 self._unreachable(k)
-                down = True
-            else:
-                down = False
-            if down and relay is not None and relay.op in MERGED:
+            if relay is None:
+                continue
+            if relay.op in MERGED or (relay.once and sh.state == "failed"):
                 relay.done_from.add(k)
                 relay.lost.add(k)
-        if relay is not None and relay.op in MERGED and len(relay.done_from) >= self.n:
+            elif relay.once:  # its next worker gets it once ready
+                relay.restarted.add(k)
+        if relay is not None and relay.merged and relay.done_from >= relay.targets:
             self._finish_relay(key, relay)
 
-    def _resend_standing(self, k: int) -> None:
-        """Send the clients' standing queries that concern shard ``k`` to its restarted worker."""
+    def _resend_queries(self, k: int) -> None:
+        """Send shard ``k``'s restarted worker the clients' standing queries, and the one-shot ones that
+        its dead predecessor had not answered."""
         for (identity, _), relay in list(self._relays.items()):
             q = relay.query
-            if q is None or relay.op not in STANDING or q.params.get("once") or k not in self._query_targets(q):
+            if q is None or relay.finished or relay.op not in STANDING or k not in relay.targets:
                 continue
+            if relay.once:
+                if k in relay.done_from:
+                    continue
+                relay.restarted.add(k)
             if relay.op == "tail" and not q.params.get("recording_id") and relay.last:
                 q = Query(q.query_id, q.op, {**q.params, "recording_id": relay.last.get("recording_id")})
             if not self._send(k, [b"Q" + identity, *_wire.encode(q)]):
-                self._unreachable(k)
+                self._unreachable(k)  # it dies (or is killed): its successor gets them again
                 return
 
     def _relays_lost(self, k: int) -> None:
-        """Shard ``k`` will not answer: pending ``chunks``/``tail`` answers finish without it."""
+        """Shard ``k``'s worker is gone: pending ``chunks``/``tail`` answers finish without it; one-shot
+        queries wait for its successor unless the shard was given up (then they finish without it)."""
+        failed = self._shards[k].state == "failed"
         for key, relay in list(self._relays.items()):
-            if relay.op in MERGED and not relay.finished and k not in relay.done_from:
+            if relay.finished or k in relay.done_from or k not in relay.targets:
+                continue
+            if relay.op in MERGED or (relay.once and failed):
                 relay.done_from.add(k)
                 relay.lost.add(k)
-                if len(relay.done_from) >= self.n:
+                if relay.done_from >= relay.targets:
                     self._finish_relay(key, relay)
 
     def _finish_relay(self, key: tuple[bytes, int], relay: Relay) -> None:
@@ -104,15 +134,23 @@ class QueryRelayMixin:
         if relay.finished:
             return
         relay.finished = True
-        params = dict(relay.last or {"recording_id": relay.query.params.get("recording_id") if relay.query else None})
-        rid = params.get("recording_id")
-        params.update(done=True, chunks=relay.chunks,
-                      application_id=self.hub.application_ids.get(rid, params.get("application_id", "")))
+        q = relay.query
+        qp = q.params if q is not None else {}
+        params = dict(relay.last or {"recording_id": qp.get("recording_id")})
+        if relay.op in MERGED:
+            rid = params.get("recording_id")
+            params.update(chunks=relay.chunks,
+                          application_id=self.hub.application_ids.get(rid, params.get("application_id", "")))
+        elif relay.op == "range":  # only when its one shard was given up: no rows
+            params.update(entity=qp.get("entity"), timeline=qp.get("timeline"), rows=0)
+        params["done"] = True
         if relay.lost:
             params["lost_shards"] = sorted(relay.lost)
+        if relay.restarted:
+            params["restarted_shards"] = sorted(relay.restarted)
         relay.seq += 1
         self._to_client(key[0], _wire.encode(Result(key[1], relay.seq, params)))
-        if relay.op == "chunks":
+        if relay.op == "chunks" or relay.once:
             self._relays.pop(key, None)
 
     def _relay(self, identity: bytes, frames: list, k: int) -> None:
@@ -124,15 +162,21 @@ class QueryRelayMixin:
         relay = self._relays.get(key)
         if kind == Kind.RESULT and relay is not None:
             params = small.get("params") or {}
-            if relay.op in MERGED and params.get("done"):
+            if relay.merged and params.get("done"):
                 if relay.finished or k in relay.done_from:
                     return  # e.g. a restarted worker's answer to a re-sent tail: its chunks went through
                 relay.done_from.add(k)
-                relay.chunks += params.get("chunks") or 0
-                relay.last = params
-                if len(relay.done_from) >= self.n:
-                    self._finish_relay(key, relay)
-                return
+                if relay.op == "range":  # one shard: its ``done`` Result carries the rows
+                    relay.finished = True
+                    self._relays.pop(key, None)
+                    if relay.restarted:
+                        params["restarted_shards"] = sorted(relay.restarted)
+                else:
+                    relay.chunks += params.get("chunks") or 0
+                    relay.last = params
+                    if relay.done_from >= relay.targets:
+                        self._finish_relay(key, relay)
+                    return
             relay.seq += 1
             small["seq"] = relay.seq
             header = header[:_HEAD_SIZE] + json.dumps(small, separators=(",", ":")).encode()

@@ -12,8 +12,9 @@
   and that has not exited ``UNREACHABLE_GRACE`` s later, is killed and handled the same way.
 - The successor gets the Transform3D/Pinhole/Clear/AnnotationContext chunks (broadcast to every
   shard) copied from a live shard, so its entities resolve the hierarchy as before, and the clients'
-  standing queries (``latest_at``, ``range``, ``tail``) again. Pending ``chunks``/``tail`` answers
-  finish without the dead shard (``lost_shards`` in their ``done`` marker).
+  standing queries (``latest_at``, ``range``, ``tail``) again, and the one-shot ones the dead worker
+  had not answered. Pending ``chunks``/``tail`` answers finish without the dead shard (``lost_shards``
+  in their ``done`` marker), and so do one-shot queries once the shard is given up.
 - Restarts back off (0, then ``RESTART_BACKOFF`` doubling); after more than ``MAX_RESTARTS``
   deaths within ``RESTART_WINDOW`` s the shard is given up: its chunks are refused with that reason.
 - A chunk not confirmed within ``CHUNK_DEADLINE`` s (a lost or unreadable worker reply) is refused
@@ -168,6 +169,7 @@ class SupervisionMixin:
         sh.reason = reason
         for ticket in list(sh.held):
             self._answer(ticket, k, StoreUnavailableError(reason))
+        self._relays_lost(k)  # its unanswered one-shot queries finish without it
         self._count("workers_given_up")
         log.error("%s", reason)
         self.server.queries.on_remote_event("worker_failed", {"shard": k, "reason": reason})
@@ -210,7 +212,7 @@ class SupervisionMixin:
                         "store worker %d knows only those logged from now on", k)
         elif not self._send(donor, copy):
             self._unreachable(donor)
-        self._resend_standing(k)
+        self._resend_queries(k)
 
     def _expire(self, now: float) -> int:
         """Refuse every chunk whose deadline passed; returns how many."""
