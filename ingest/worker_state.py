@@ -20,6 +20,8 @@ import pyarrow as pa
 TICKET = struct.Struct("<Q")
 
 ShardState = Literal["starting", "ready", "unreachable", "waiting", "failed"]
+#: states of a shard whose worker process runs (or ran until supervision notices it exited)
+LIVE = ("starting", "ready", "unreachable")
 
 
 @dataclass

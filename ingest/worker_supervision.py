@@ -17,6 +17,8 @@
   in their ``done`` marker), and so do one-shot queries once the shard is given up.
 - Restarts back off (0, then ``RESTART_BACKOFF`` doubling); after more than ``MAX_RESTARTS``
   deaths within ``RESTART_WINDOW`` s the shard is given up: its chunks are refused with that reason.
+- At shutdown (``close``) a worker that died since the last run, or that does not exit cleanly
+  when told BYE, is reported the same way and not restarted (``_report_unclean_exits``).
 - A chunk not confirmed within ``CHUNK_DEADLINE`` s (a lost or unreadable worker reply) is refused
   to its producer (``store_timeout``), so its ``flush`` returns; a confirmation arriving later is
   counted (``late_worker_replies``) and otherwise ignored.
@@ -28,6 +30,7 @@ are the defaults of its tunables (tests lower them on the instance).
 from __future__ import annotations
 
 import logging
+import signal
 import subprocess
 import time
 
@@ -35,7 +38,7 @@ from rerun_zmq import _wire
 from rerun_zmq._wire import Event
 
 from .errors import StoreTimeoutError, StoreUnavailableError
-from .worker_state import TICKET, exit_text
+from .worker_state import LIVE, TICKET, exit_text
 
 log = logging.getLogger("ingest")
 #: seconds a worker process has to say it is ready
@@ -77,7 +80,7 @@ class SupervisionMixin:
     def supervise(self) -> None:
         """Replace workers that died, start those due, refuse chunks past their deadline."""
         now = time.monotonic()
-        live = [sh for sh in self._shards if sh.state in ("starting", "ready", "unreachable")]
+        live = [sh for sh in self._shards if sh.state in LIVE]
         gone = [sh.index for sh in live if sh.proc.poll() is not None]
         stuck = {sh.index: f"did not say it was ready within {self.start_timeout:g} s and was killed"
                  for sh in live if sh.state == "starting" and now - sh.since > self.start_timeout}
@@ -104,7 +107,7 @@ class SupervisionMixin:
         """Worker ``k`` is gone (or unreachable, or stuck starting: then it is killed first): refuse
         what it had not confirmed, report what it held, and restart it or give the shard up."""
         sh = self._shards[k]
-        if sh.state not in ("starting", "ready", "unreachable"):
+        if sh.state not in LIVE:
             return
         proc = sh.proc
         if proc.poll() is None:
@@ -173,6 +176,21 @@ class SupervisionMixin:
         self._count("workers_given_up")
         log.error("%s", reason)
         self.server.queries.on_remote_event("worker_failed", {"shard": k, "reason": reason})
+
+    def _report_unclean_exits(self, termed: set[int], killed: set[int]) -> None:
+        """At shutdown, after BYE: a worker that exited other than cleanly (code 0, or SIGTERM for one
+        sent SIGTERM) or had to be killed (``killed``) is reported like a death; none is restarted."""
+        unclean = {}
+        for sh in self._shards:
+            rc = sh.proc.returncode if sh.proc is not None else 0
+            if sh.state not in LIVE or rc == 0 or (rc == -signal.SIGTERM and sh.index in termed):
+                continue
+            unclean[sh.index] = ("did not exit within 5 s of being told to stop and was killed"
+                                 if sh.index in killed else None)
+        if unclean:
+            self.poll()  # what they confirmed before they went
+        for k, how in unclean.items():
+            self._lost(k, how)
 
     def _drop_from_mirror(self, k: int) -> int:
         """Tell viewers (and the summary) that the entities shard ``k`` owned lost their rows."""

@@ -44,7 +44,7 @@ from .routing import ShardMap
 from .worker_mirror import Mirror
 from .worker_queries import QueryRelayMixin, Relay
 from .worker_replies import RepliesMixin
-from .worker_state import TICKET, Shard, Ticket, exit_text
+from .worker_state import LIVE, TICKET, Shard, Ticket, exit_text
 from .worker_supervision import (
     CHUNK_DEADLINE,
     MAX_RESTARTS,
@@ -157,14 +157,26 @@ class WorkerShards(SupervisionMixin, RepliesMixin, QueryRelayMixin):
         return True
 
     def close(self) -> None:
+        """Stop every worker: BYE (SIGTERM to one not ready), killed after 5 s. A worker that died since
+        the last ``supervise``, or that does not exit cleanly now, is reported like any death (not
+        restarted): what it had not confirmed is refused, what it held is logged and counted."""
+        started = self._timer is not None  # else ``start`` failed, and said why
         self._closed = True
         if self._timer is not None:
             self._timer.cancel()
+        if started:
+            self.poll()  # what they sent before they died
+            for sh in self._shards:
+                if sh.state in LIVE and sh.proc.poll() is not None:
+                    self._lost(sh.index)
         bye = [b"", *_wire.encode(Bye("ingest shutting down"))]
+        termed = set()
         for sh in self._shards:
             if sh.proc is not None and sh.proc.poll() is None:
                 if not (sh.state == "ready" and self._send(sh.index, bye)):
                     sh.proc.terminate()
+                    termed.add(sh.index)
+        killed = set()
         for sh in self._shards:
             if sh.proc is None:
                 continue
@@ -173,6 +185,9 @@ class WorkerShards(SupervisionMixin, RepliesMixin, QueryRelayMixin):
             except subprocess.TimeoutExpired:
                 sh.proc.kill()
                 sh.proc.wait()
+                killed.add(sh.index)
+        if started:
+            self._report_unclean_exits(termed, killed)
         for sock in self.socks:
             sock.close(0)
 

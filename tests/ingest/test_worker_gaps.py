@@ -1,9 +1,10 @@
 """``--shards 2``: what a dying worker leaves behind is accounted for: one-shot queries it had not
-answered still finish."""
+answered still finish, and a death while the ingest shuts down is reported like any other."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import select
 import signal
@@ -15,8 +16,9 @@ from ingest.client import IngestClient
 from rerun_zmq._net import connect
 from rerun_zmq._wire import Result
 
+from .conftest import ROOT
 from .test_server_inproc import log_rows, running_server
-from .test_worker_recovery import SAFETY, on_shard
+from .test_worker_recovery import SAFETY, on_shard, wait_events
 
 
 @contextlib.contextmanager
@@ -130,3 +132,59 @@ def test_a_one_shot_query_is_answered_once_by_every_shard_even_one_without_that_
         rec.close()
     assert [r.params.get("entity") for r in got] == [f"/{b}", None] and got[-1].params["done"]
     assert "lost_shards" not in got[-1].params
+
+
+def test_a_worker_that_died_after_the_last_supervision_is_reported_at_shutdown(caplog):
+    """Worker 0 dies just before the ingest shuts down, unseen by supervision: shutting down reports
+    it like any death (log, counters), and does not restart it."""
+    caplog.set_level(logging.ERROR, logger="ingest")
+    a = on_shard(0, "a")
+    with running_server("--shards", "2", "--shutdown-timeout", "2") as srv:
+        shards = srv.shards
+        shards.supervise = lambda: None  # the death falls between the last check and the shutdown
+        rec = stored(srv, "late", {a: 5})
+        pid = shards.procs[0].pid
+        os.kill(pid, signal.SIGKILL)
+        wait_exit(pid)
+        rec.close()
+    h = srv.health
+    assert (h.worker_deaths, h.worker_lost_rows, h.worker_lost_chunks, h.worker_restarts) == (1, 5, 1, 0)
+    assert shards.status()[0]["state"] == "failed" and shards.procs[0].pid == pid
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"store worker 0 (pid {pid}) exited: killed by SIGKILL" in text and "not restarting it" in text
+
+
+#: a store worker that exits with code 3 when told BYE (as if it crashed on its way out)
+CRASH_ON_BYE = f"""
+import os, sys
+sys.path.insert(0, {str(ROOT)!r})
+import ingest.worker as w
+control = w.Worker.control
+def crash_on_bye(self, frames):
+    if control(self, frames):
+        os._exit(3)
+    return False
+w.Worker.control = crash_on_bye
+w.main(sys.argv[1:])
+"""
+
+
+def test_a_worker_that_exits_uncleanly_on_the_shutdown_bye_is_reported(caplog):
+    caplog.set_level(logging.ERROR, logger="ingest")
+    a, b = on_shard(0, "a"), on_shard(1, "b")
+    with running_server("--shards", "2", "--shutdown-timeout", "2") as srv:
+        shards = srv.shards
+        command = shards._command
+        shards._command = lambda k, ident: [sys.executable, "-c", CRASH_ON_BYE, *command(k, ident)[3:]]
+        with IngestClient(f"127.0.0.1:{srv.port}") as client:
+            client.subscribe()
+            os.kill(shards.procs[0].pid, signal.SIGKILL)  # its successor runs CRASH_ON_BYE
+            wait_events(client, {"worker_restarted"})
+        rec = stored(srv, "bye", {a: 5, b: 2})
+        pid = shards.procs[0].pid
+        rec.close()
+    h = srv.health
+    assert (h.worker_deaths, h.worker_lost_rows, h.worker_lost_chunks, h.worker_restarts) == (2, 5, 1, 1)
+    assert shards.procs[0].pid == pid and shards.procs[1].returncode == 0
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"store worker 0 (pid {pid}) exited with code 3" in text and "the 5 rows in 1 chunks" in text
