@@ -37,6 +37,22 @@ _pool: _net_shm.MemfdPool | None = None
 _by_addr: dict[int, tuple[int, int, int]] = {}
 
 
+def _max_live() -> int:
+    """Sealed copies alive at once (each holds a file descriptor until its array goes): a quarter of the
+    process's descriptor limit, at most 256, so a program keeping many logged objects never runs out
+    of descriptors because of us. Past it, copies go to ordinary memory."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return 64
+    return 256 if soft == resource.RLIM_INFINITY else max(0, min(256, soft // 4))
+
+
+_MAX_LIVE = _max_live()
+
+
 def enable() -> None:
     """A sink now sends big frames in shared memory: make log-time copies in memfds."""
     global _users, _pool
@@ -92,7 +108,7 @@ def sealed_copy(value: np.ndarray, dtype: np.dtype) -> np.ndarray | None:
     if pool is None or not _users:
         return None
     nbytes = value.size * dtype.itemsize
-    if nbytes < _net_shm.MIN_BYTES:
+    if nbytes < _net_shm.MIN_BYTES or len(_by_addr) >= _MAX_LIVE:
         return None
     pool.observe(nbytes)
     got = pool.take(nbytes)

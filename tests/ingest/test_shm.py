@@ -418,6 +418,8 @@ def test_a_forked_child_keeps_none_of_the_parent_s_memfds():
         rec = rr.new_recording("shm", recording_id="shm7")
         sink = connect(rec, f"127.0.0.1:{srv.port}", flush_timeout_sec=30.0)
         log_clouds(rec, range(2))
+        assert rec.flush(30.0) and sink.flush(30.0) and _shm_copy.active()  # the handshake is done
+        log_clouds(rec, range(2, 3))  # a log call made while shared memory is on: the pool learns the size
         assert rec.flush(30.0) and sink.flush(30.0)
         assert _shm_copy._pool.wait_ready(N * 12, 30.0)  # the log calls' pool holds prepared memfds now
         assert our_memfds()
@@ -476,3 +478,18 @@ def test_while_a_sink_takes_shared_memory_the_log_call_copies_into_a_sealed_memf
 def _arrays_of(archetype) -> list[np.ndarray]:
     """The numpy arrays of an archetype's component batches."""
     return [b.data for b in archetype.as_component_batches() if isinstance(b.data, np.ndarray)]
+
+
+def test_sealed_copies_alive_at_once_are_capped(monkeypatch):
+    """Each sealed copy holds a descriptor until its array goes: past the cap, copies are ordinary."""
+    monkeypatch.setattr(_shm_copy, "_MAX_LIVE", 2)
+    _shm_copy.enable()
+    try:
+        big = cloud(3)
+        arrays = [_arrays_of(rr.Points3D(big))[0] for _ in range(3)]
+        assert [a.flags.writeable for a in arrays] == [False, False, True]
+        for a in arrays:
+            np.testing.assert_array_equal(a, big)
+    finally:
+        _shm_copy.disable()
+    assert not _shm_copy.active()
