@@ -2,7 +2,9 @@
 
 With workers, the ingest holds no store of its own: it keeps entities, row counts and time ranges
 per recording from the workers' store events, so the summary (``snapshot``) answers without asking
-the workers (``WorkerShards.hub``; with one shard, ``hub`` is the ``StoreHub`` itself).
+the workers (``WorkerShards.hub``; with one shard, ``hub`` is the ``StoreHub`` itself). Time ranges
+are kept per shard (``extend``), so that those of a dead worker can be dropped (``drop_shard``) and
+the summary shows what the live workers hold.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ class MirrorStore:
 
     def __init__(self) -> None:
         self.rows: dict[str, int] = {}
+        #: timeline -> (kind, min, max) over every shard
         self.tl: dict[str, tuple[str, int, int]] = {}
+        #: shard -> timeline -> (kind, min, max) its current worker holds
+        self.tl_by_shard: dict[int, dict[str, tuple[str, int, int]]] = {}
         self.total_bytes = 0
 
     def entity_paths(self) -> list[str]:
@@ -30,6 +35,32 @@ class MirrorStore:
     def time_range(self, timeline: str) -> tuple[int, int] | None:
         got = self.tl.get(timeline)
         return None if got is None else (got[1], got[2])
+
+    def extend(self, shard: int, timeline: str, kind: str, lo: int, hi: int) -> tuple[str, int, int]:
+        """Shard ``shard`` holds times ``lo..hi`` of ``timeline``; returns the range over every shard."""
+        mine = self.tl_by_shard.setdefault(shard, {})
+        old = mine.get(timeline)
+        if old is not None:
+            lo, hi = min(lo, old[1]), max(hi, old[2])
+        mine[timeline] = (kind, lo, hi)
+        old = self.tl.get(timeline)
+        self.tl[timeline] = (kind, lo, hi) if old is None else (kind, min(lo, old[1]), max(hi, old[2]))
+        return self.tl[timeline]
+
+    def drop_shard(self, shard: int) -> list[str]:
+        """Forget the time ranges shard ``shard`` held (its worker died); returns the timelines whose
+        range over every shard changed (one no shard holds any more is removed)."""
+        changed = []
+        for name in self.tl_by_shard.pop(shard, {}):
+            held = [tls[name] for tls in self.tl_by_shard.values() if name in tls]
+            new = (held[0][0], min(h[1] for h in held), max(h[2] for h in held)) if held else None
+            if new != self.tl.get(name):
+                changed.append(name)
+                if new is None:
+                    del self.tl[name]
+                else:
+                    self.tl[name] = new
+        return changed
 
 
 @dataclass
@@ -67,3 +98,8 @@ class Mirror:
             if old is not None:
                 lo, hi = min(lo, old[1]), max(hi, old[2])
             st.tl[params["timeline"]] = (params["kind"], lo, hi)
+
+    def drop_shard(self, shard: int) -> list[tuple[str, str, tuple[str, int, int] | None]]:
+        """Forget the time ranges shard ``shard`` held; returns (recording, timeline, its new range
+        over the live shards or None) for each that changed."""
+        return [(rid, name, st.tl.get(name)) for rid, st in self.stores.items() for name in st.drop_shard(shard)]

@@ -80,6 +80,11 @@ class RepliesMixin:
             elif msg.name == "copy_done":
                 log.info("store worker %d copied %s hierarchy chunks to a restarted worker", k,
                          msg.params.get("chunks"))
+            elif msg.name == "timeline_extended" and isinstance(msg.params.get("recording_id"), str):
+                # a worker tells its own range: viewers get the range over every shard
+                p = msg.params
+                kind, lo, hi = self.hub.store(p["recording_id"]).extend(k, p["timeline"], p["kind"], p["min"], p["max"])
+                self.server.queries.on_remote_event(msg.name, {**p, "kind": kind, "min": lo, "max": hi})
             else:
                 self.server.queries.on_remote_event(msg.name, msg.params)
 

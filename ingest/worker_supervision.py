@@ -5,7 +5,8 @@
 - A worker process that exits (crash, SIGKILL, OOM) is replaced by a new one for its shard. What
   the dead one held in memory is gone: that is logged as an error with the rows and chunks it had
   confirmed, counted on ``Health`` (``worker_deaths``, ``worker_lost_rows``, ...), and told to
-  viewers (``worker_lost``, plus ``data_dropped`` per entity it owned). The chunks it had not
+  viewers (``worker_lost``, plus ``data_dropped`` per entity it owned); the summary's time ranges
+  become those the live workers hold. The chunks it had not
   confirmed are refused to their producers (``store_unavailable``). Chunks that arrive while its
   successor starts are held and sent to it once it is ready (the chunk deadline bounds the wait).
   A worker that does not say it is ready within ``START_TIMEOUT`` s, or whose connection closed
@@ -193,7 +194,9 @@ class SupervisionMixin:
             self._lost(k, how)
 
     def _drop_from_mirror(self, k: int) -> int:
-        """Tell viewers (and the summary) that the entities shard ``k`` owned lost their rows."""
+        """Tell viewers (and the summary) that the entities shard ``k`` owned lost their rows, and that
+        the time ranges are now those the live shards hold (``timeline_extended`` with the narrower
+        range). Returns the entities."""
         entities = 0
         for rid, st in list(self.hub.stores.items()):
             for ent, rows in list(st.rows.items()):
@@ -201,6 +204,10 @@ class SupervisionMixin:
                     entities += 1
                     self.server.queries.on_remote_event("data_dropped", {
                         "recording_id": rid, "entity_path": ent, "rows": rows, "reason": "worker_lost", "shard": k})
+        for rid, name, rng in self.hub.drop_shard(k):
+            if rng is not None:
+                self.server.queries.on_remote_event("timeline_extended", {
+                    "recording_id": rid, "timeline": name, "kind": rng[0], "min": rng[1], "max": rng[2]})
         return entities
 
     def _on_ready(self, k: int) -> None:

@@ -14,7 +14,7 @@ import time
 import rerun_zmq as rr
 from ingest.client import IngestClient
 from rerun_zmq._net import connect
-from rerun_zmq._wire import Result
+from rerun_zmq._wire import Event, Result
 
 from .conftest import ROOT
 from .test_server_inproc import log_rows, running_server
@@ -188,3 +188,51 @@ def test_a_worker_that_exits_uncleanly_on_the_shutdown_bye_is_reported(caplog):
     assert shards.procs[0].pid == pid and shards.procs[1].returncode == 0
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert f"store worker 0 (pid {pid}) exited with code 3" in text and "the 5 rows in 1 chunks" in text
+
+
+def summary(client: IngestClient, recording_id: str, seen: list) -> dict:
+    """The ingest's summary of one recording (a ``snapshot``); other events received go to ``seen``."""
+    client._send(next(client._ids), "snapshot", {"recording_id": recording_id})
+    deadline = time.monotonic() + SAFETY
+    while True:
+        assert time.monotonic() < deadline, "no snapshot"
+        msgs = client.poll(0.5)
+        for i, m in enumerate(msgs):
+            if isinstance(m, Event) and m.name == "snapshot":
+                seen += msgs[:i] + msgs[i + 1:]
+                (rec,) = m.params["recordings"]
+                return rec
+        seen += msgs
+
+
+def summary_until(client: IngestClient, recording_id: str, until, seen: list) -> dict:
+    deadline = time.monotonic() + SAFETY
+    while not until(rec := summary(client, recording_id, seen)):
+        assert time.monotonic() < deadline, rec
+    return rec
+
+
+def test_the_summary_drops_the_time_ranges_a_dead_worker_held():
+    """Shard 0 holds steps 0..99, shard 1 steps 0..4: once worker 0 is killed the summary's range of
+    ``step`` is 0..4 (what is still stored), and viewers are told so with the loss."""
+    a, b = on_shard(0, "a"), on_shard(1, "b")
+    with running_server("--shards", "2", "--shutdown-timeout", "2") as srv:
+        rec = stored(srv, "tl", {a: 100, b: 5})
+        with IngestClient(f"127.0.0.1:{srv.port}") as client:
+            summary_until(client, "tl", lambda r: r["entities"] == {f"/{a}": 100, f"/{b}": 5}
+                          and r["timelines"]["step"]["max"] == 99, [])
+            client.subscribe()
+            os.kill(srv.shards.procs[0].pid, signal.SIGKILL)
+            seen: list = []
+            after = summary_until(client, "tl", lambda r: r["entities"][f"/{a}"] == 0, seen)
+            deadline = time.monotonic() + SAFETY
+            while not {"worker_lost", "worker_restarted"} <= {m.name for m in seen if isinstance(m, Event)}:
+                assert time.monotonic() < deadline, "no worker_lost/worker_restarted event"
+                seen += client.poll(0.5)
+        rec.close()
+    events = [m for m in seen if isinstance(m, Event)]
+    lost = next(i for i, m in enumerate(events) if m.name == "worker_lost")
+    narrowed = [m for m in events[:lost] if m.name == "timeline_extended" and m.params["max"] == 4]
+    assert events[lost].params["shard"] == 0
+    assert after["timelines"]["step"] == {"kind": "sequence", "min": 0, "max": 4}
+    assert [(m.params["recording_id"], m.params["min"]) for m in narrowed] == [("tl", 0)]  # told with the loss
