@@ -127,14 +127,13 @@ class IoThread:
 
     def _encode(self, out: _Out, buffers: bool) -> None:
         """Encode ``out`` outside the lock (``_encode_ahead``); big frames go into memfds when the
-        ingest reads them (the one copy of this path)."""
+        ingest takes them (``_shm_copy.attach``)."""
         frames = _wire.encode(out.msg, buffers=buffers)
         fds: list[int] = []
         keep: list = []
         moved = 0
-        shm = self._shm
-        if buffers and self._shm_ok and shm is not None and len(frames) > 3:
-            frames, fds, moved, keep = shm.attach(frames)
+        if buffers and self._shm_ok and len(frames) > 3:
+            frames, fds, moved, keep = _shm_copy.attach(frames)
         with self._cv:
             self._set_frames(out, frames, fds, moved, keep)
             if out.dropped:  # given up while it was encoded

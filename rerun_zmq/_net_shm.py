@@ -34,9 +34,6 @@ import os
 import secrets
 import sys
 
-import numpy as np
-import pyarrow as pa
-
 try:
     import fcntl
 except ImportError:  # Windows: no memfds, no shared-memory frames (``supported`` says so)
@@ -216,69 +213,6 @@ def fresh_memfd(size: int) -> tuple[int, mmap.mmap, int]:
     except (OSError, ValueError):
         os.close(fd)
         raise
-
-
-class ShmSender:
-    """Moves the big body frames of an encoded "buffers"-form CHUNK into sealed memfds."""
-
-    def __init__(self, probe: Probe, max_ready_bytes: int = 64 << 20) -> None:
-        self.probe = probe
-        self.pool = MemfdPool(probe.token, max_ready_bytes=max_ready_bytes)
-
-    def attach(self, frames: list) -> tuple[list, list[int], int, list]:
-        """``(frames, fds, bytes moved, kept)``: ``frames`` with each big body frame replaced by ``b""``
-        and listed in the header. A frame the log call already copied into a sealed memfd
-        (``_shm_copy``) is listed as it is; the caller keeps those buffers (``kept``) alive until
-        the chunk is acknowledged. Others are copied into a memfd the caller owns (``fds``: close
-        them once the chunk is acknowledged or given up)."""
-        from . import _shm_copy
-
-        refs, fds, kept, moved = [], [], [], 0
-        out = list(frames)
-        for i in range(3, len(frames)):  # header, schema, packed small buffers, then big buffers
-            frame = frames[i]
-            sealed = _shm_copy.lookup(frame) if isinstance(frame, pa.Buffer) else None
-            if sealed is not None:
-                refs.append([i, sealed[0], frame.size, sealed[1]])
-                kept.append(frame)
-                out[i] = b""
-                moved += frame.size
-                continue
-            view = memoryview(frame)
-            n = view.nbytes
-            if n < MIN_BYTES:
-                continue
-            self.pool.observe(n)
-            got = self.pool.take(n)
-            if got is None:  # none prepared in time: a fresh one (its pages fault in during the copy)
-                try:
-                    got = fresh_memfd(n)
-                except (OSError, ValueError):
-                    continue
-            fd, m, serial = got
-            try:
-                if len(m) != n:
-                    os.ftruncate(fd, n)  # the tail past n is never touched again
-                dst = np.frombuffer(m, np.uint8, count=n)
-                np.copyto(dst, np.frombuffer(view, np.uint8))  # numpy lets go of the GIL for the copy
-                del dst
-                m.close()  # sealing against writes needs every writable mapping gone
-                fcntl.fcntl(fd, fcntl.F_ADD_SEALS, SEALS)
-            except (OSError, ValueError, BufferError):
-                m.close()
-                os.close(fd)
-                continue
-            refs.append([i, fd, n, serial])  # i: index among the message's frames (0: the header)
-            fds.append(fd)
-            out[i] = b""
-            moved += n
-        if refs:
-            out[0] = add_to_header(frames[0], KEY, refs)
-        return out, fds, moved, kept
-
-    def close(self) -> None:
-        self.pool.close()
-        self.probe.close()
 
 
 def inline(frames: list) -> list:

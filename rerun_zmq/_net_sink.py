@@ -132,7 +132,7 @@ class NetworkSink(IoThread):
         self._buffers_ok = False
         #: big frames go through shared memory (``_net_shm``): created with the first HELLO, used once
         #: the ingest has checked the probe and said ``"shm": true``
-        self._shm: _net_shm.ShmSender | None = None
+        self._shm: _net_shm.Probe | None = None
         self._shm_ok = False
         self._drop_report = [0, 0]
         self._last_warn = 0.0
@@ -165,12 +165,11 @@ class NetworkSink(IoThread):
             hello = _wire.encode(dataclasses.replace(msg, producer_id=f"{msg.producer_id}.{self._nonce}"))
             if self._shm is None and _net_shm.supported():
                 try:
-                    # what the pool prepares ahead is bounded too, beside max_bytes_in_flight
-                    self._shm = _net_shm.ShmSender(_net_shm.Probe(), self.max_bytes_in_flight // 2)
+                    self._shm = _net_shm.Probe()
                 except OSError:
                     pass
             if self._shm is not None:
-                hello[0] = _net_shm.add_to_header(hello[0], _net_shm.PROBE, self._shm.probe.params())
+                hello[0] = _net_shm.add_to_header(hello[0], _net_shm.PROBE, self._shm.params())
             with self._cv:
                 self._hello = hello
                 self._need_hello = True
@@ -365,7 +364,7 @@ class NetworkSink(IoThread):
             for o in pending:
                 _release(o)
             self._set_shm_ok(False)
-        if self._shm is not None:  # (not under the lock: the pool may be preparing a memfd)
+        if self._shm is not None:
             self._shm.close()
         if unsent or unconfirmed:
             split = [f"{unsent} never sent (lost)" if unsent else "",
@@ -376,7 +375,6 @@ class NetworkSink(IoThread):
     def after_fork_in_child(self) -> None:
         """A forked child owns none of the parent's socket, thread or pending data (its copies of
         the parent's memfds are closed: they would keep that memory alive as long as the child)."""
-        if self._shm is not None:
-            self._shm.pool.forget_after_fork()
-            _net_shm.close_inherited(self._shm.probe.token)
+        if self._shm is not None:  # (the process-wide pool forgets its own: ``_shm_copy``)
+            _net_shm.close_inherited(self._shm.token)
         self._init_state()

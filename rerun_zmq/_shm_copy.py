@@ -5,8 +5,9 @@ reuses cannot change what was logged. While some sink of this process hands big 
 ingest in shared memory (``_net_shm``; ``enable``/``disable`` count those sinks), that copy goes
 into a memfd prepared ahead by a background thread, is sealed and mapped read-only, and the array
 the SDK keeps is that mapping. The sink then lists the memfd in the CHUNK header as it is
-(``lookup``), where it would otherwise copy the array once more into a memfd of its own (~1.3 ms a
-frame). The logged arrays are read-only, which nothing in the SDK writes to anyway.
+(``attach``), where it would otherwise copy the array once more into a memfd (~1.3 ms a frame; it
+still does for a big frame that is not such a copy, e.g. rows the batcher joined). The logged
+arrays are read-only, which nothing in the SDK writes to anyway.
 
 Every memfd of the process carries the process token (``_net_shm.process_token``), so whichever
 sink sends the chunk, the ingest finds the name it expects. A mapping closes its memfd when the
@@ -30,6 +31,8 @@ try:
 except ImportError:  # Windows: never enabled (``_net_shm.supported``)
     fcntl = None  # type: ignore[assignment]
 
+#: at most this much memfd memory prepared ahead (the process-wide pool)
+_POOL_BYTES = 64 << 20
 _lock = threading.Lock()
 _users = 0
 _pool: _net_shm.MemfdPool | None = None
@@ -58,8 +61,8 @@ def enable() -> None:
     global _users, _pool
     with _lock:
         _users += 1
-        if _pool is None:
-            _pool = _net_shm.MemfdPool(_net_shm.process_token())
+        if _pool is None:  # what it prepares ahead is bounded, beside the sinks' max_bytes_in_flight
+            _pool = _net_shm.MemfdPool(_net_shm.process_token(), max_ready_bytes=_POOL_BYTES)
 
 
 def disable() -> None:
@@ -104,37 +107,91 @@ def _release(owner: _Owner) -> None:
 def sealed_copy(value: np.ndarray, dtype: np.dtype) -> np.ndarray | None:
     """A read-only copy of ``value`` as ``dtype`` in a sealed memfd, or None (copy as usual) when no
     sink uses shared memory or the memfd cannot be made."""
-    pool = _pool
-    if pool is None or not _users:
+    if _pool is None or not _users:
         return None
     nbytes = value.size * dtype.itemsize
     if nbytes < _net_shm.MIN_BYTES or len(_by_addr) >= _MAX_LIVE:
         return None
-    pool.observe(nbytes)
-    got = pool.take(nbytes)
-    try:
-        if got is None:  # none prepared in time: a fresh one (its pages fault in during the copy)
-            got = _net_shm.fresh_memfd(nbytes)
-        fd, m, serial = got
-    except (OSError, ValueError):
+
+    def fill(m) -> None:  # with the casts np.array(value, dtype) makes
+        np.copyto(np.frombuffer(m, dtype, count=value.size).reshape(value.shape), value, casting="unsafe")
+
+    sealed = _sealed(nbytes, fill)
+    if sealed is None:
         return None
+    fd, serial = sealed
     try:
-        if len(m) != nbytes:
-            os.ftruncate(fd, nbytes)
-        dst = np.frombuffer(m, dtype, count=value.size).reshape(value.shape)
-        np.copyto(dst, value, casting="unsafe")  # the casts np.array(value, dtype) makes
-        del dst
-        m.close()  # sealing against writes needs every writable mapping gone
-        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, _net_shm.SEALS)
         owner = _Owner(fd, nbytes, _release)
-    except (OSError, ValueError, BufferError):
-        m.close()
+    except OSError:
         os.close(fd)
         return None
     owner.fd, owner.pid = fd, os.getpid()
     _by_addr[owner.addr] = (fd, nbytes, serial)
     buf = pa.foreign_buffer(owner.addr, nbytes, base=owner)
     return np.frombuffer(buf, dtype, count=value.size).reshape(value.shape)
+
+
+def _sealed(nbytes: int, fill) -> tuple[int, int] | None:
+    """A memfd of ``nbytes`` (prepared by the pool if one is ready) that ``fill(writable mapping)``
+    wrote, then sealed against writing, shrinking and growing: ``(fd, serial)``, or None."""
+    pool, got = _pool, None
+    if pool is not None:
+        pool.observe(nbytes)
+        got = pool.take(nbytes)
+    try:
+        if got is None:  # none prepared in time: a fresh one (its pages fault in during the fill)
+            got = _net_shm.fresh_memfd(nbytes)
+    except (OSError, ValueError):
+        return None
+    fd, m, serial = got
+    try:
+        if len(m) != nbytes:
+            os.ftruncate(fd, nbytes)  # the tail past nbytes is never touched again
+        fill(m)  # (numpy lets go of the GIL for the copy)
+        m.close()  # sealing against writes needs every writable mapping gone
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, _net_shm.SEALS)
+    except (OSError, ValueError, BufferError):
+        m.close()
+        os.close(fd)
+        return None
+    return fd, serial
+
+
+def attach(frames: list) -> tuple[list, list[int], int, list]:
+    """``(frames, fds, bytes moved, kept)`` for an encoded "buffers"-form CHUNK: each big body frame
+    replaced by ``b""`` and listed in the header's ``"_shm"``. A frame that is a sealed log-time copy
+    is listed as it is; the caller keeps those buffers (``kept``) alive until the chunk is
+    acknowledged. Others are copied into a sealed memfd the caller owns (``fds``: close them once
+    the chunk is acknowledged or given up)."""
+    refs, fds, kept, moved = [], [], [], 0
+    out = list(frames)
+    for i in range(3, len(frames)):  # header, schema, packed small buffers, then big buffers
+        frame = frames[i]
+        found = lookup(frame) if isinstance(frame, pa.Buffer) else None
+        if found is not None:
+            fd, serial = found
+            n = frame.size
+            kept.append(frame)
+        else:
+            view = memoryview(frame)
+            n = view.nbytes
+            if n < _net_shm.MIN_BYTES:
+                continue
+
+            def fill(m, view=view, n=n) -> None:
+                np.copyto(np.frombuffer(m, np.uint8, count=n), np.frombuffer(view, np.uint8))
+
+            made = _sealed(n, fill)
+            if made is None:
+                continue  # stays in the message
+            fd, serial = made
+            fds.append(fd)
+        refs.append([i, fd, n, serial])  # i: index among the message's frames (0: the header)
+        out[i] = b""
+        moved += n
+    if refs:
+        out[0] = _net_shm.add_to_header(frames[0], _net_shm.KEY, refs)
+    return out, fds, moved, kept
 
 
 def _after_fork_in_child() -> None:

@@ -344,23 +344,19 @@ def test_shared_memory_frames_without_an_agreed_probe_are_a_protocol_violation()
 
 def test_the_header_lists_the_memfd_frames_it_sent_empty():
     """The sink's side, without an ingest: ``attach`` moves each big frame into a sealed memfd."""
-    probe = _net_shm.Probe()
-    sender = _net_shm.ShmSender(probe)
-    try:
-        frames = buffers_message(seq=1, seed=3)
-        out, fds, moved, kept = sender.attach(frames)
-        head = json.loads(out[0][4:])
-        (k, fd, size, serial), = head[_net_shm.KEY]
-        assert out[k] == b"" and size == len(frames[k]) == moved and fds == [fd] and kept == []
-        assert os.readlink(f"/proc/self/fd/{fd}") == f"/memfd:{_net_shm.memfd_name(probe.token, serial)} (deleted)"
-        assert fcntl.fcntl(fd, fcntl.F_GET_SEALS) & _net_shm.SEALS == _net_shm.SEALS
-        assert os.pread(fd, size, 0) == frames[k]
-        with pytest.raises(PermissionError):
-            os.pwrite(fd, b"changed", 0)
-        _net_shm.close_fds(fds)
-        assert fds == []
-    finally:
-        sender.close()
+    token = _net_shm.process_token()
+    frames = buffers_message(seq=1, seed=3)
+    out, fds, moved, kept = _shm_copy.attach(frames)
+    head = json.loads(out[0][4:])
+    (k, fd, size, serial), = head[_net_shm.KEY]
+    assert out[k] == b"" and size == len(frames[k]) == moved and fds == [fd] and kept == []
+    assert os.readlink(f"/proc/self/fd/{fd}") == f"/memfd:{_net_shm.memfd_name(token, serial)} (deleted)"
+    assert fcntl.fcntl(fd, fcntl.F_GET_SEALS) & _net_shm.SEALS == _net_shm.SEALS
+    assert os.pread(fd, size, 0) == frames[k]
+    with pytest.raises(PermissionError):
+        os.pwrite(fd, b"changed", 0)
+    _net_shm.close_fds(fds)
+    assert fds == []
 
 
 def test_pending_memfd_frames_are_resent_inline_to_an_ingest_without_shared_memory():
@@ -459,11 +455,16 @@ def test_while_a_sink_takes_shared_memory_the_log_call_copies_into_a_sealed_memf
         sealed = [n for n in our_memfds() if n not in before]
         assert sealed
         del copies
-        sent_before = sink._shm.pool.hits + sink._shm.pool.misses
-        rec.set_time("frame", sequence=0)
-        rec.log("cloud", points)
-        assert rec.flush(30.0) and sink.flush(30.0)
-        assert sink._shm.pool.hits + sink._shm.pool.misses == sent_before  # the sink copied nothing
+        made = []
+        real_sealed = _shm_copy._sealed
+        _shm_copy._sealed = lambda *a: made.append(a) or real_sealed(*a)
+        try:
+            rec.set_time("frame", sequence=0)
+            rec.log("cloud", points)
+            assert rec.flush(30.0) and sink.flush(30.0)
+        finally:
+            _shm_copy._sealed = real_sealed
+        assert made == []  # the sink made no memfd: it listed the log call's sealed copy
         np.testing.assert_array_equal(stored_clouds(srv.port, "shm8")[0], big)
         del points
         rec.disconnect()
