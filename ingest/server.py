@@ -392,7 +392,9 @@ class Server:
 
     def handle_chunk(self, p: Producer, small: dict, body: list, size: int) -> None:
         seq = small.get("seq")
-        if p.hello and type(seq) is int and 0 < seq <= p.received_seq:  # before opening any shared memory
+        # duplicates (resends of what was taken) go before anything is parsed or shared memory opened;
+        # past this point parse_chunk_msg has made sure seq is an int >= 1 and the producer said HELLO
+        if p.hello and type(seq) is int and 0 < seq <= p.received_seq:
             self.health.duplicates += 1
             self._touched[p.identity] = p
             return
@@ -405,10 +407,6 @@ class Server:
         if _net_shm.KEY in small:
             size = sum(len(f) for f in body)
             self.health.shm_frames += len(small[_net_shm.KEY])
-        if msg.seq <= p.received_seq:
-            self.health.duplicates += 1
-            self._touched[p.identity] = p
-            return
         self._touched[p.identity] = p
         targets = self.shard_map.targets(info)
         p.begin(msg.seq, len(targets))
