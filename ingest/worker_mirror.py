@@ -92,12 +92,7 @@ class Mirror:
         elif name == "data_dropped":
             ent = params["entity_path"]
             st.rows[ent] = max(0, st.rows.get(ent, 0) - params["rows"])
-        elif name == "timeline_extended":
-            old = st.tl.get(params["timeline"])
-            lo, hi = params["min"], params["max"]
-            if old is not None:
-                lo, hi = min(lo, old[1]), max(hi, old[2])
-            st.tl[params["timeline"]] = (params["kind"], lo, hi)
+        # (timeline_extended is kept per shard by ``MirrorStore.extend`` before it gets here)
 
     def drop_shard(self, shard: int) -> list[tuple[str, str, tuple[str, int, int] | None]]:
         """Forget the time ranges shard ``shard`` held; returns (recording, timeline, its new range
